@@ -1,0 +1,60 @@
+//! Files and their metadata.
+
+use crate::UserRef;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// What the caller may do with a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    Owner,
+    Read,
+}
+
+/// A file's metadata.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct File {
+    pub id: String,
+    /// The full path in the owner's namespace, e.g. `photos/2024/cat.jpg`.
+    pub path: String,
+    /// The last segment of `path`.
+    pub name: String,
+    pub size: u64,
+    pub content_type: String,
+    /// Lowercase hex SHA-256 of the content.
+    pub sha256: String,
+    /// CIDv1 of the content (see Content addressing).
+    pub cid: Option<String>,
+    /// CIDv1 of the file's CAR export; may be `null` for a short while after upload.
+    pub car_cid: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub owner: UserRef,
+    pub permission: Permission,
+}
+
+/// `{"file": {...}}`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FileEnvelope {
+    pub file: File,
+}
+
+/// Body of `PATCH /api/v1/files/{id}`: rename or move.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MoveFileRequest {
+    pub path: String,
+}
+
+/// What to do when an uploaded path already exists.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OnConflict {
+    /// 409 `path_exists`.
+    #[default]
+    Fail,
+    /// Store as `name (1).ext`, `name (2).ext`, ….
+    Rename,
+    /// Replace the existing file's content.
+    Overwrite,
+}

@@ -1,0 +1,195 @@
+//! The local-disk blob store: temp file in the same file system, write, fsync the file,
+//! rename into place, fsync the directory. Layout under the root:
+//! `tmp/<random>.part` while uploading, `<sha[0..2]>/<sha>-<random>` once durable.
+
+use super::{BlobStore, ByteStream, TempBlob};
+use crate::domain::new_id;
+use async_trait::async_trait;
+use futures_util::StreamExt;
+use std::io::{self, SeekFrom};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+use tokio::io::{AsyncSeekExt, AsyncWriteExt, BufWriter};
+use tokio_util::io::ReaderStream;
+
+const WRITE_BUFFER: usize = 1 << 20;
+const READ_CHUNK: usize = 256 << 10;
+
+pub struct LocalBlobStore {
+    root: PathBuf,
+}
+
+impl LocalBlobStore {
+    /// Opens (creating if needed) a store rooted at `root`.
+    pub async fn open(root: impl Into<PathBuf>) -> io::Result<Self> {
+        let root = root.into();
+        tokio::fs::create_dir_all(root.join("tmp")).await?;
+        Ok(LocalBlobStore { root })
+    }
+
+    fn tmp_dir(&self) -> PathBuf {
+        self.root.join("tmp")
+    }
+
+    /// The file of a key; keys are ours (`ab/<hex>-<hex>`), but check their shape anyway
+    /// so that nothing can ever resolve outside the root.
+    fn key_path(&self, key: &str) -> io::Result<PathBuf> {
+        let ok = key.len() < 200
+            && key.split('/').count() == 2
+            && key
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == '/' || c == '-');
+        if !ok {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "malformed blob key",
+            ));
+        }
+        Ok(self.root.join(key))
+    }
+}
+
+#[async_trait]
+impl BlobStore for LocalBlobStore {
+    fn name(&self) -> &str {
+        "local"
+    }
+
+    async fn ping(&self) -> io::Result<()> {
+        let meta = tokio::fs::metadata(self.tmp_dir()).await?;
+        if meta.permissions().readonly() {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "blob directory is read-only",
+            ));
+        }
+        Ok(())
+    }
+
+    async fn create_temp(&self) -> io::Result<Box<dyn TempBlob>> {
+        let path = self.tmp_dir().join(format!("{}.part", new_id()));
+        let file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .await?;
+        Ok(Box::new(LocalTemp {
+            root: self.root.clone(),
+            path: Some(path),
+            file: Some(BufWriter::with_capacity(WRITE_BUFFER, file)),
+        }))
+    }
+
+    async fn read(&self, key: &str, range: Range<u64>) -> io::Result<ByteStream> {
+        let mut file = tokio::fs::File::open(self.key_path(key)?).await?;
+        if range.start > 0 {
+            file.seek(SeekFrom::Start(range.start)).await?;
+        }
+        use tokio::io::AsyncReadExt;
+        let limited = file.take(range.end.saturating_sub(range.start));
+        Ok(ReaderStream::with_capacity(limited, READ_CHUNK).boxed())
+    }
+
+    async fn delete(&self, key: &str) -> io::Result<()> {
+        match tokio::fs::remove_file(self.key_path(key)?).await {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    async fn remove_temporaries(&self) -> io::Result<usize> {
+        let mut removed = 0;
+        let mut dir = tokio::fs::read_dir(self.tmp_dir()).await?;
+        while let Some(entry) = dir.next_entry().await? {
+            tokio::fs::remove_file(entry.path()).await?;
+            removed += 1;
+        }
+        Ok(removed)
+    }
+
+    async fn list_keys(&self) -> io::Result<Vec<(String, SystemTime)>> {
+        let mut keys = Vec::new();
+        let mut top = tokio::fs::read_dir(&self.root).await?;
+        while let Some(shard) = top.next_entry().await? {
+            let shard_name = shard.file_name().to_string_lossy().into_owned();
+            if shard_name == "tmp" || !shard.file_type().await?.is_dir() {
+                continue;
+            }
+            let mut inner = tokio::fs::read_dir(shard.path()).await?;
+            while let Some(blob) = inner.next_entry().await? {
+                let modified = blob.metadata().await?.modified()?;
+                keys.push((
+                    format!("{shard_name}/{}", blob.file_name().to_string_lossy()),
+                    modified,
+                ));
+            }
+        }
+        Ok(keys)
+    }
+}
+
+/// A blob being written. Removes its file on drop unless persisted.
+struct LocalTemp {
+    root: PathBuf,
+    path: Option<PathBuf>,
+    file: Option<BufWriter<tokio::fs::File>>,
+}
+
+#[async_trait]
+impl TempBlob for LocalTemp {
+    async fn write(&mut self, chunk: &[u8]) -> io::Result<()> {
+        let file = self
+            .file
+            .as_mut()
+            .ok_or_else(|| io::Error::other("temp blob already closed"))?;
+        file.write_all(chunk).await
+    }
+
+    async fn persist(mut self: Box<Self>, sha256: &str) -> io::Result<String> {
+        let mut file = self
+            .file
+            .take()
+            .ok_or_else(|| io::Error::other("temp blob already closed"))?;
+        file.flush().await?;
+        let file = file.into_inner();
+        file.sync_all().await?;
+        drop(file);
+        let shard = sha256
+            .get(..2)
+            .ok_or_else(|| io::Error::other("short hash"))?;
+        let key = format!("{shard}/{sha256}-{}", &new_id()[..16]);
+        let shard_dir = self.root.join(shard);
+        let new_shard = !tokio::fs::try_exists(&shard_dir).await?;
+        if new_shard {
+            tokio::fs::create_dir_all(&shard_dir).await?;
+        }
+        let from = self.path.as_ref().expect("path is set until persist");
+        tokio::fs::rename(from, self.root.join(&key)).await?;
+        self.path = None;
+        // The rename is durable only once the directory entry is; a new shard directory
+        // must itself be durable in the root.
+        sync_dir(&shard_dir).await?;
+        if new_shard {
+            sync_dir(&self.root).await?;
+        }
+        Ok(key)
+    }
+}
+
+impl Drop for LocalTemp {
+    fn drop(&mut self) {
+        if let Some(path) = self.path.take() {
+            drop(self.file.take());
+            // Best effort: a leftover is removed at the next start-up anyway.
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+async fn sync_dir(dir: &Path) -> io::Result<()> {
+    let dir = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all())
+        .await
+        .map_err(io::Error::other)?
+}

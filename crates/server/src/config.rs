@@ -1,0 +1,161 @@
+//! Typed configuration, layered with figment: defaults → TOML file → `NIMBUS_*`
+//! environment → command-line flags (each layer overrides the one before).
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// The SQLite file and local blobs live here (unless overridden below).
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; default: `sqlite://<data_dir>/nimbus.db`.
+    pub database_url: Option<String>,
+    /// `file:///dir`; default: `file://<data_dir>/blobs`.
+    pub blob_store: Option<String>,
+    /// Largest single file accepted, in bytes (413 above).
+    pub max_upload_bytes: u64,
+    /// Quota of a new account, in bytes.
+    pub default_quota_bytes: u64,
+    /// How long a login stays valid, in seconds.
+    pub session_ttl_secs: u64,
+    /// Mark the session cookie `Secure` (set when served over HTTPS).
+    pub cookie_secure: bool,
+    pub log_format: LogFormat,
+    /// How often unreferenced content is reclaimed, in seconds.
+    pub sweep_interval_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./nimbus-data"),
+            database_url: None,
+            blob_store: None,
+            max_upload_bytes: 16 << 30,
+            default_quota_bytes: 10 << 30,
+            session_ttl_secs: 30 * 24 * 3600,
+            cookie_secure: false,
+            log_format: LogFormat::Text,
+            sweep_interval_secs: 5,
+        }
+    }
+}
+
+/// Secrets (a password in a database URL) never reach logs through `Debug`.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
+            .field("blob_store", &self.blob_store)
+            .field("max_upload_bytes", &self.max_upload_bytes)
+            .field("default_quota_bytes", &self.default_quota_bytes)
+            .field("session_ttl_secs", &self.session_ttl_secs)
+            .field("cookie_secure", &self.cookie_secure)
+            .field("log_format", &self.log_format)
+            .field("sweep_interval_secs", &self.sweep_interval_secs)
+            .finish()
+    }
+}
+
+/// `scheme://user:secret@host/…` → `scheme://user:***@host/…`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (auth, host) = match rest.split_once('@') {
+        Some(parts) => parts,
+        None => return url.to_string(),
+    };
+    let user = auth.split(':').next().unwrap_or("");
+    format!("{scheme}://{user}:***@{host}")
+}
+
+/// Values given on the command line; `None` means "not given".
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blob_store: Option<String>,
+}
+
+impl Config {
+    /// Loads the layers; `file` is the `--config` / `NIMBUS_CONFIG` path, if any.
+    pub fn load(file: Option<&Path>, flags: Overrides) -> Result<Config, figment::Error> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(f) = file {
+            fig = fig.merge(Toml::file_exact(f));
+        }
+        fig.merge(Env::prefixed("NIMBUS_").ignore(&["config"]))
+            .merge(Serialized::defaults(flags))
+            .extract()
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("nimbus.db").display()))
+    }
+
+    /// The local blob root, from `file://…` or the data dir.
+    pub fn blob_root(&self) -> anyhow::Result<PathBuf> {
+        match &self.blob_store {
+            None => Ok(self.data_dir.join("blobs")),
+            Some(url) => match url.strip_prefix("file://") {
+                Some(path) => Ok(PathBuf::from(path)),
+                None => anyhow::bail!("unsupported blob store URL {url:?} (use file:///dir)"),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords_in_urls() {
+        assert_eq!(redact_url("postgres://u:pw@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+        let c = Config {
+            database_url: Some("postgres://u:hunter2@h/db".into()),
+            ..Config::default()
+        };
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn flags_override_defaults() {
+        let flags = Overrides {
+            listen: Some("127.0.0.1:9999".parse().unwrap()),
+            ..Default::default()
+        };
+        let c = Config::load(None, flags).unwrap();
+        assert_eq!(c.listen.port(), 9999);
+        assert_eq!(c.database_url(), "sqlite://./nimbus-data/nimbus.db");
+    }
+}

@@ -1,0 +1,77 @@
+//! The domain error: what a service can answer besides success. `http::error` maps
+//! each variant to the contract's status and code; nothing here knows about HTTP.
+
+use std::collections::BTreeMap;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Absent, or not visible to the caller: both look the same from outside.
+    #[error("not found")]
+    NotFound,
+    #[error("no such user")]
+    UserNotFound,
+    /// The caller can see the resource but may not do this.
+    #[error("forbidden")]
+    Forbidden,
+    /// No, invalid or revoked credentials on a request.
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("the session has expired")]
+    TokenExpired,
+    /// Wrong username or password at login (401).
+    #[error("wrong username or password")]
+    InvalidCredentials,
+    /// Wrong current password on a signed-in request (403; the session stays valid).
+    #[error("wrong password")]
+    WrongPassword,
+    #[error("username is taken")]
+    UsernameTaken,
+    #[error("email is taken")]
+    EmailTaken,
+    #[error("a file already exists at this path")]
+    PathExists,
+    #[error("precondition failed")]
+    PreconditionFailed,
+    #[error("body exceeds the limit of {limit} bytes")]
+    PayloadTooLarge { limit: u64 },
+    #[error("range not satisfiable")]
+    RangeNotSatisfiable { size: u64 },
+    /// Well-formed but unacceptable input, field by field.
+    #[error("validation failed")]
+    Validation(BTreeMap<String, String>),
+    /// Malformed input: bad JSON, bad multipart, bad query value.
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("the upload would exceed the quota")]
+    QuotaExceeded,
+    #[error("too many attempts")]
+    RateLimited { retry_after_secs: u64 },
+    /// A bug or an outage; the cause is logged, never sent.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl Error {
+    /// A validation error on one field.
+    pub fn invalid(field: &str, problem: impl Into<String>) -> Self {
+        let mut m = BTreeMap::new();
+        m.insert(field.to_string(), problem.into());
+        Error::Validation(m)
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        Error::Internal(anyhow::Error::new(e).context("metadata store"))
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Internal(anyhow::Error::new(e).context("blob store"))
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,116 @@
+//! Request extractors that answer bad input with the contract's JSON errors instead of
+//! axum's plain-text rejections: JSON bodies, query strings, file paths, and the caller.
+
+use super::AppState;
+use super::error::ApiError;
+use crate::domain::FilePath;
+use crate::error::Error;
+use crate::services::Principal;
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+/// Largest JSON body accepted; JSON requests here are small forms.
+const MAX_JSON_BYTES: usize = 1 << 20;
+pub const SESSION_COOKIE: &str = "nimbus_session";
+
+/// A JSON body. The `Content-Type` is not insisted on (curl users forget it); syntax
+/// errors are 400 `bad_request`, wrong shapes or types 422 `validation_failed`.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::to_bytes(req.into_body(), MAX_JSON_BYTES)
+            .await
+            .map_err(|_| Error::PayloadTooLarge {
+                limit: MAX_JSON_BYTES as u64,
+            })?;
+        serde_json::from_slice(&bytes).map(ApiJson).map_err(|e| {
+            use serde_json::error::Category;
+            match e.classify() {
+                Category::Data => Error::invalid("body", e.to_string()),
+                _ => Error::BadRequest(format!("malformed JSON: {e}")),
+            }
+            .into()
+        })
+    }
+}
+
+/// A query string; any bad value is 400 `bad_request`.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::try_from_uri(&parts.uri)
+            .map(|q| ApiQuery(q.0))
+            .map_err(|e| Error::BadRequest(format!("bad query: {}", e.body_text())).into())
+    }
+}
+
+/// One path parameter, e.g. `{id}`.
+pub struct Param(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Param {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|p| Param(p.0))
+            .map_err(|_| Error::BadRequest("malformed path parameter".into()).into())
+    }
+}
+
+/// The `{*path}` of `/api/v1/fs/…`, percent-decoded and validated.
+pub struct FsPath(pub FilePath);
+
+impl<S: Send + Sync> FromRequestParts<S> for FsPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Param(raw) = Param::from_request_parts(parts, state).await?;
+        Ok(FsPath(FilePath::parse(&raw)?))
+    }
+}
+
+/// The authenticated caller: `Authorization: Bearer <token>` or the session cookie.
+pub struct Auth(pub Principal);
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(parts)
+            .or_else(|| session_cookie(parts))
+            .ok_or(Error::Unauthorized)?;
+        Ok(Auth(state.services.accounts.authenticate(&token).await?))
+    }
+}
+
+fn bearer_token(parts: &Parts) -> Option<String> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+}
+
+fn session_cookie(parts: &Parts) -> Option<String> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.to_string())
+}

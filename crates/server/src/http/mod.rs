@@ -1,0 +1,45 @@
+//! The HTTP face of Nimbus (axum): routing, authentication, error mapping and
+//! observability. Handlers parse, call one service method, and map the result.
+
+mod download;
+pub mod error;
+mod extract;
+mod observe;
+mod openapi;
+mod ops;
+mod range;
+mod rest;
+
+use crate::config::Config;
+use crate::services::Services;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use error::ApiError;
+use metrics_exporter_prometheus::PrometheusHandle;
+use std::sync::Arc;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Services,
+    pub config: Arc<Config>,
+    pub metrics: PrometheusHandle,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(rest::routes())
+        .merge(ops::routes())
+        .route_layer(axum::middleware::from_fn(observe::track))
+        .merge(openapi::docs())
+        .fallback(|| async { ApiError(crate::error::Error::NotFound) })
+        .method_not_allowed_fallback(|| async {
+            let body = serde_json::json!({"error": {"code": "method_not_allowed", "message": "method not allowed"}});
+            (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response()
+        })
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            ApiError(crate::error::Error::Internal(anyhow::anyhow!("handler panicked"))).into_response()
+        }))
+        .with_state(state)
+}

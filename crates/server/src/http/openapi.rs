@@ -1,0 +1,40 @@
+//! The OpenAPI document, generated from the handlers' annotations, and the page that
+//! renders it (Swagger UI, embedded in the binary so it works offline).
+
+use super::AppState;
+use super::{ops, rest};
+use axum::Router;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_swagger_ui::SwaggerUi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Nimbus", description = "Self-hosted multi-user cloud file store. See API.md for the contract."),
+    paths(
+        rest::register, rest::login, rest::logout,
+        rest::get_me, rest::patch_me, rest::change_password, rest::delete_me,
+        rest::upload_files, rest::list_files, rest::get_file, rest::move_file, rest::delete_file, rest::download_file,
+        rest::put_fs, rest::get_fs, rest::head_fs, rest::delete_fs,
+        ops::healthz, ops::readyz, ops::metrics,
+    ),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// `/api/v1/openapi.json` and the `/api/docs` page.
+pub fn docs() -> Router<AppState> {
+    Router::new().merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", ApiDoc::openapi()))
+}

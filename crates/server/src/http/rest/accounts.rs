@@ -1,0 +1,70 @@
+//! `/api/v1/auth/*`: register, login, logout.
+
+use super::convert;
+use crate::http::AppState;
+use crate::http::error::ApiResult;
+use crate::http::extract::{ApiJson, Auth, SESSION_COOKIE};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
+use nimbus_api::{ErrorBody, LoginRequest, LoginResponse, RegisterRequest, UserEnvelope};
+
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts", request_body = RegisterRequest,
+    responses((status = 201, body = UserEnvelope), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn register(
+    State(s): State<AppState>,
+    ApiJson(req): ApiJson<RegisterRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let user = s.services.accounts.register(req).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(UserEnvelope {
+            user: convert::user(&user),
+        }),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody)))]
+pub async fn login(
+    State(s): State<AppState>,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let login = s
+        .services
+        .accounts
+        .login(&req.username, &req.password)
+        .await?;
+    let max_age = login.session.expires_at.unix_secs() - login.session.created_at.unix_secs();
+    let secure = if s.config.cookie_secure {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+        login.token
+    );
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(anyhow::Error::from)?,
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let body = LoginResponse {
+        access_token: login.token,
+        token_type: "Bearer".into(),
+        expires_at: login.session.expires_at.rfc3339(),
+        user: convert::user(&login.user),
+    };
+    Ok((headers, Json(body)))
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts",
+    responses((status = 204), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn logout(State(s): State<AppState>, Auth(who): Auth) -> ApiResult<impl IntoResponse> {
+    s.services.accounts.logout(&who).await?;
+    let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]))
+}

@@ -1,0 +1,46 @@
+//! `/api/v1`: the REST routes of API.md, one module per area.
+
+mod accounts;
+mod convert;
+mod files;
+mod fs;
+mod me;
+
+pub use accounts::*;
+pub use files::*;
+pub use fs::*;
+pub use me::*;
+
+use super::AppState;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post, put};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/auth/register", post(register))
+        .route("/api/v1/auth/login", post(login))
+        .route("/api/v1/auth/logout", post(logout))
+        .route("/api/v1/me", get(get_me).patch(patch_me).delete(delete_me))
+        .route("/api/v1/me/password", put(change_password))
+        // Uploads stream and enforce their own size limit.
+        .route(
+            "/api/v1/files",
+            get(list_files)
+                .post(upload_files)
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/api/v1/files/{id}",
+            get(get_file).patch(move_file).delete(delete_file),
+        )
+        .route("/api/v1/files/{id}/content", get(download_file))
+        .route(
+            "/api/v1/fs/{*path}",
+            get(get_fs)
+                .head(head_fs)
+                .put(put_fs)
+                .delete(delete_fs)
+                .layer(DefaultBodyLimit::disable()),
+        )
+}

@@ -1,0 +1,27 @@
+//! Nimbus: a self-hosted, multi-user cloud file store.
+//!
+//! Module map (see ARCHITECTURE.md for the rules between layers):
+//! - [`app`]: builds the service from a [`config::Config`] and runs it.
+//! - [`config`]: typed configuration (defaults → file → env → flags).
+//! - [`error`]: the domain error every layer speaks.
+//! - [`domain`]: validated value types, no I/O.
+//! - [`content`]: what is computed from a file's bytes while they stream in.
+//! - [`services`]: the use cases; the only code that combines metadata and blobs.
+//! - [`meta`]: the metadata store (SQLite and PostgreSQL through one SQL code path).
+//! - [`blob`]: the blob store (local disk).
+//! - [`http`]: axum routes, extractors, error mapping, observability.
+//! - [`telemetry`]: logging set-up.
+
+pub mod app;
+pub mod blob;
+pub mod config;
+pub mod content;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod meta;
+pub mod services;
+pub mod telemetry;
+
+pub use app::App;
+pub use config::Config;

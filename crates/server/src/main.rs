@@ -1,0 +1,82 @@
+//! The `nimbus` binary: `nimbus serve` runs the server.
+
+use clap::{Parser, Subcommand};
+use nimbus_server::config::{Config, Overrides};
+use nimbus_server::{App, telemetry};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "nimbus",
+    version,
+    about = "Self-hosted multi-user cloud file store"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (default: SQLite + local disk under ./nimbus-data on 127.0.0.1:8080).
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// A TOML file with the same keys as the environment variables.
+    #[arg(long, env = "NIMBUS_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address and port to listen on.
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// Where the SQLite database and local blobs live.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// `sqlite://…` or `postgres://…`.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// `file:///dir`.
+    #[arg(long)]
+    blob_store: Option<String>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let flags = Overrides {
+        listen: args.listen,
+        data_dir: args.data_dir,
+        database_url: args.database_url,
+        blob_store: args.blob_store,
+    };
+    let config = Config::load(args.config.as_deref(), flags)?;
+    telemetry::init(config.log_format);
+    tracing::info!(?config, "starting");
+    let app = App::build(config).await?;
+    app.run_until(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,92 @@
+//! `MetaStore`: every read and write of metadata, behind one interface.
+//!
+//! Each method is one atomic unit of work, so services never hold a transaction across
+//! calls. There is one implementation, [`SqlMetaStore`], whose portable SQL runs on both
+//! SQLite (embedded default) and PostgreSQL (scale-out).
+
+mod files;
+mod migrate;
+mod records;
+mod sql;
+mod users;
+
+pub use records::*;
+pub use sql::SqlMetaStore;
+
+use crate::domain::Timestamp;
+use crate::error::Result;
+use async_trait::async_trait;
+
+#[async_trait]
+pub trait MetaStore: Send + Sync + 'static {
+    /// Checks that the database answers.
+    async fn ping(&self) -> Result<()>;
+
+    // ---- users ----
+
+    /// Creates a user; the first user of an empty store becomes an admin.
+    /// `UsernameTaken` / `EmailTaken` on conflicts.
+    async fn create_user(&self, user: NewUser) -> Result<UserRecord>;
+    async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>>;
+    /// Looks a user up by username or email, case-insensitively.
+    async fn user_by_login(&self, login_key: &str) -> Result<Option<UserRecord>>;
+    async fn update_user(&self, id: &str, patch: UserPatch) -> Result<UserRecord>;
+    /// Sets a new password hash and revokes every session but `keep_session`.
+    async fn set_password(
+        &self,
+        user_id: &str,
+        hash: &str,
+        keep_session: Option<&str>,
+    ) -> Result<()>;
+    /// Removes the user, their sessions and files, releasing the files' content.
+    async fn delete_user(&self, id: &str) -> Result<()>;
+
+    // ---- sessions ----
+
+    async fn create_session(&self, session: &SessionRecord) -> Result<()>;
+    /// The session with this token hash and its user, expired or not.
+    async fn session_by_token_hash(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(SessionRecord, UserRecord)>>;
+    /// Returns whether a session was deleted.
+    async fn delete_session(&self, id: &str) -> Result<bool>;
+    /// Removes sessions that expired before `now`; returns how many.
+    async fn purge_expired_sessions(&self, now: Timestamp) -> Result<u64>;
+
+    // ---- files ----
+
+    /// Commits a batch of staged uploads in one transaction: content references, file
+    /// rows, and the owner's usage (checked against the quota). All or nothing.
+    async fn commit_uploads(
+        &self,
+        owner_id: &str,
+        uploads: Vec<StagedUpload>,
+    ) -> Result<Vec<CommittedUpload>>;
+    async fn file_by_id(&self, id: &str) -> Result<Option<FileRecord>>;
+    async fn file_by_path(&self, owner_id: &str, path: &str) -> Result<Option<FileRecord>>;
+    /// The owner's files with `lo <= path < hi` and `path > after`, by path.
+    async fn list_files(
+        &self,
+        owner_id: &str,
+        range: &crate::domain::PrefixRange,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<FileRecord>>;
+    /// Moves a file to a new path; `PathExists` if taken.
+    async fn move_file(&self, owner_id: &str, id: &str, new_path: &str) -> Result<FileRecord>;
+    /// Deletes the owner's file; returns false when there was none.
+    async fn delete_file(&self, owner_id: &str, id: &str) -> Result<bool>;
+
+    // ---- content reclamation ----
+
+    /// Content rows no file references any more (up to `limit`).
+    async fn unreferenced_contents(&self, limit: u32) -> Result<Vec<String>>;
+    /// Deletes the content row if it is still unreferenced and returns its blob key, so
+    /// the caller may delete the blob. A concurrent upload of the same bytes either
+    /// revived the row first (nothing is deleted) or will insert a new row with its own
+    /// blob key, so no committed file ever loses its bytes.
+    async fn reclaim_content(&self, content_id: &str) -> Result<Option<ReclaimedBlob>>;
+    /// Whether any content row points at this blob key.
+    async fn blob_key_in_use(&self, blob_key: &str) -> Result<bool>;
+}

@@ -1,0 +1,112 @@
+//! Plain records the metadata store reads and writes.
+
+use crate::domain::{FilePath, Timestamp};
+
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    pub id: String,
+    pub username: String,
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// Argon2id PHC string; never leaves the server.
+    pub password_hash: String,
+    pub is_admin: bool,
+    pub disabled: bool,
+    pub quota_bytes: i64,
+    pub used_bytes: i64,
+    pub file_count: i64,
+    pub created_at: Timestamp,
+}
+
+pub struct NewUser {
+    pub id: String,
+    pub username: String,
+    pub username_key: String,
+    pub email: Option<String>,
+    pub email_key: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub password_hash: String,
+    pub quota_bytes: i64,
+    pub created_at: Timestamp,
+}
+
+/// Changes to a user; `None` leaves a field alone, `Some(None)` clears it.
+#[derive(Default)]
+pub struct UserPatch {
+    pub username: Option<(String, String)>,
+    pub email: Option<Option<(String, String)>>,
+    pub first_name: Option<Option<String>>,
+    pub last_name: Option<Option<String>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub id: String,
+    /// SHA-256 of the bearer token; the token itself is never stored.
+    pub token_hash: String,
+    pub user_id: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// How an upload treats an existing file at its path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteMode {
+    /// `PathExists` if taken.
+    Fail,
+    /// Take the first free `name (n).ext`.
+    Rename,
+    /// Replace the existing file's content, keeping its id.
+    Overwrite,
+    /// Replace only if the current content has this SHA-256; else `PreconditionFailed`.
+    IfMatch(String),
+    /// Create only; `PreconditionFailed` if taken (`If-None-Match: *`).
+    CreateOnly,
+}
+
+/// An upload whose bytes are durable in the blob store, waiting for its metadata.
+#[derive(Debug, Clone)]
+pub struct StagedUpload {
+    pub path: FilePath,
+    pub mode: WriteMode,
+    pub content_type: String,
+    pub sha256: String,
+    pub size: i64,
+    /// Which blob store holds the bytes; dedup happens within one store only.
+    pub store: String,
+    pub blob_key: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct CommittedUpload {
+    pub file: FileRecord,
+    /// True if a new file was created, false if an existing one was replaced.
+    pub created: bool,
+    /// The staged blob is redundant (the content was already stored): delete it.
+    pub redundant_blob: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FileRecord {
+    pub id: String,
+    pub owner_id: String,
+    pub owner_username: String,
+    pub path: String,
+    pub size: i64,
+    pub content_type: String,
+    pub sha256: String,
+    pub cid: Option<String>,
+    pub car_cid: Option<String>,
+    pub store: String,
+    pub blob_key: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReclaimedBlob {
+    pub store: String,
+    pub blob_key: String,
+}

@@ -1,0 +1,183 @@
+//! `SqlMetaStore`: the `MetaStore` on sqlx's `Any` driver. Queries are written once in
+//! portable SQL (`$n` placeholders, `RETURNING`, `ON CONFLICT`) and run on SQLite and
+//! PostgreSQL alike; only the migrations differ.
+
+use super::migrate;
+use crate::error::{Error, Result};
+use anyhow::Context;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{Any, AnyPool, Row, Transaction};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct SqlMetaStore {
+    pub(super) pool: AnyPool,
+    pub(super) backend: Backend,
+}
+
+impl SqlMetaStore {
+    /// Connects to `url` (`sqlite://…` or `postgres://…`) and applies migrations.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            anyhow::bail!("unsupported database URL scheme (use sqlite:// or postgres://)");
+        };
+        let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        options = match backend {
+            // WAL lets readers run beside the one writer; the busy timeout makes writers
+            // queue instead of failing when another holds the lock.
+            Backend::Sqlite => options.max_connections(8).after_connect(|conn, _| {
+                Box::pin(async move {
+                    use sqlx::Executor;
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA synchronous = FULL").await?;
+                    conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    Ok(())
+                })
+            }),
+            Backend::Postgres => options.max_connections(16),
+        };
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+            }
+            _ => url.to_string(),
+        };
+        let pool = options
+            .connect(&url)
+            .await
+            .context("connecting to the metadata database")?;
+        migrate::run(&pool, backend).await?;
+        Ok(SqlMetaStore { pool, backend })
+    }
+
+    /// Starts a write transaction. SQLite takes the write lock up front (`BEGIN
+    /// IMMEDIATE`), so a transaction never fails half-way upgrading a read lock.
+    pub(super) async fn begin(&self) -> Result<Transaction<'static, Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+}
+
+/// True if `e` is a unique-constraint violation (in either database).
+pub(super) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+/// The violated constraint's name or message, to tell which unique column clashed.
+pub(super) fn violation_text(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Database(d) => format!("{} {}", d.constraint().unwrap_or(""), d.message()),
+        _ => String::new(),
+    }
+}
+
+pub(super) fn get_str(row: &AnyRow, col: &str) -> Result<String> {
+    row.try_get::<String, _>(col).map_err(Error::from)
+}
+
+pub(super) fn get_opt_str(row: &AnyRow, col: &str) -> Result<Option<String>> {
+    row.try_get::<Option<String>, _>(col).map_err(Error::from)
+}
+
+pub(super) fn get_i64(row: &AnyRow, col: &str) -> Result<i64> {
+    row.try_get::<i64, _>(col).map_err(Error::from)
+}
+
+pub(super) fn get_flag(row: &AnyRow, col: &str) -> Result<bool> {
+    Ok(get_i64(row, col)? != 0)
+}
+
+#[async_trait::async_trait]
+impl super::MetaStore for SqlMetaStore {
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+    async fn create_user(&self, user: super::NewUser) -> Result<super::UserRecord> {
+        self.create_user_sql(user).await
+    }
+    async fn user_by_id(&self, id: &str) -> Result<Option<super::UserRecord>> {
+        self.user_by_id_sql(id).await
+    }
+    async fn user_by_login(&self, key: &str) -> Result<Option<super::UserRecord>> {
+        self.user_by_login_sql(key).await
+    }
+    async fn update_user(&self, id: &str, patch: super::UserPatch) -> Result<super::UserRecord> {
+        self.update_user_sql(id, patch).await
+    }
+    async fn set_password(&self, user_id: &str, hash: &str, keep: Option<&str>) -> Result<()> {
+        self.set_password_sql(user_id, hash, keep).await
+    }
+    async fn delete_user(&self, id: &str) -> Result<()> {
+        self.delete_user_sql(id).await
+    }
+    async fn create_session(&self, s: &super::SessionRecord) -> Result<()> {
+        self.create_session_sql(s).await
+    }
+    async fn session_by_token_hash(
+        &self,
+        h: &str,
+    ) -> Result<Option<(super::SessionRecord, super::UserRecord)>> {
+        self.session_by_token_hash_sql(h).await
+    }
+    async fn delete_session(&self, id: &str) -> Result<bool> {
+        self.delete_session_sql(id).await
+    }
+    async fn purge_expired_sessions(&self, now: crate::domain::Timestamp) -> Result<u64> {
+        self.purge_expired_sessions_sql(now).await
+    }
+    async fn commit_uploads(
+        &self,
+        owner: &str,
+        ups: Vec<super::StagedUpload>,
+    ) -> Result<Vec<super::CommittedUpload>> {
+        self.commit_uploads_sql(owner, ups).await
+    }
+    async fn file_by_id(&self, id: &str) -> Result<Option<super::FileRecord>> {
+        self.file_by_id_sql(id).await
+    }
+    async fn file_by_path(&self, owner: &str, path: &str) -> Result<Option<super::FileRecord>> {
+        self.file_by_path_sql(owner, path).await
+    }
+    async fn list_files(
+        &self,
+        owner: &str,
+        range: &crate::domain::PrefixRange,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<super::FileRecord>> {
+        self.list_files_sql(owner, range, after, limit).await
+    }
+    async fn move_file(&self, owner: &str, id: &str, new_path: &str) -> Result<super::FileRecord> {
+        self.move_file_sql(owner, id, new_path).await
+    }
+    async fn delete_file(&self, owner: &str, id: &str) -> Result<bool> {
+        self.delete_file_sql(owner, id).await
+    }
+    async fn unreferenced_contents(&self, limit: u32) -> Result<Vec<String>> {
+        self.unreferenced_contents_sql(limit).await
+    }
+    async fn reclaim_content(&self, id: &str) -> Result<Option<super::ReclaimedBlob>> {
+        self.reclaim_content_sql(id).await
+    }
+    async fn blob_key_in_use(&self, key: &str) -> Result<bool> {
+        self.blob_key_in_use_sql(key).await
+    }
+}

@@ -1,0 +1,206 @@
+//! Accounts and sessions: register, login, logout, the current user, password change
+//! and account deletion. Every token maps to a session row, so revocation is immediate.
+
+use super::{Settings, passwords};
+use crate::domain::{
+    Email, Password, PersonName, Timestamp, Username, new_id, new_secret_token, sha256_hex,
+};
+use crate::error::{Error, Result};
+use crate::meta::{MetaStore, NewUser, SessionRecord, UserPatch, UserRecord};
+use nimbus_api::{RegisterRequest, UpdateMeRequest};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Who is calling: the user and the session their token belongs to.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user: UserRecord,
+    pub session_id: String,
+}
+
+/// A new login: the bearer token (shown once) and its session.
+pub struct NewLogin {
+    pub token: String,
+    pub session: SessionRecord,
+    pub user: UserRecord,
+}
+
+#[derive(Clone)]
+pub struct Accounts {
+    meta: Arc<dyn MetaStore>,
+    settings: Settings,
+}
+
+/// Collects field errors so one answer lists every problem of a form.
+#[derive(Default)]
+struct FieldErrors(BTreeMap<String, String>);
+
+impl FieldErrors {
+    fn take<T>(&mut self, r: Result<T>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(Error::Validation(m)) => {
+                self.0.extend(m);
+                None
+            }
+            Err(_) => None,
+        }
+    }
+    fn finish(self) -> Result<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Validation(self.0))
+        }
+    }
+}
+
+impl Accounts {
+    pub fn new(meta: Arc<dyn MetaStore>, settings: Settings) -> Self {
+        Accounts { meta, settings }
+    }
+
+    pub async fn register(&self, req: RegisterRequest) -> Result<UserRecord> {
+        let mut errs = FieldErrors::default();
+        let username = errs.take(Username::parse(&req.username));
+        let password = errs.take(Password::parse_field(&req.password, "password"));
+        let email = match req.email.as_deref().map(str::trim) {
+            None | Some("") => Some(None),
+            Some(e) => errs.take(Email::parse(e)).map(Some),
+        };
+        let first_name = errs.take(PersonName::parse(req.first_name.as_deref(), "first_name"));
+        let last_name = errs.take(PersonName::parse(req.last_name.as_deref(), "last_name"));
+        errs.finish()?;
+        let (Some(username), Some(password), Some(email), Some(first_name), Some(last_name)) =
+            (username, password, email, first_name, last_name)
+        else {
+            unreachable!("every None recorded a field error")
+        };
+        let password_hash = passwords::hash(password.as_str()).await?;
+        self.meta
+            .create_user(NewUser {
+                id: new_id(),
+                username_key: username.key(),
+                username: username.as_str().to_string(),
+                email_key: email.as_ref().map(Email::key),
+                email: email.as_ref().map(|e| e.as_str().to_string()),
+                first_name,
+                last_name,
+                password_hash,
+                quota_bytes: i64::try_from(self.settings.default_quota_bytes).unwrap_or(i64::MAX),
+                created_at: Timestamp::now(),
+            })
+            .await
+    }
+
+    /// Checks a username-or-email and password and opens a session.
+    pub async fn login(&self, login: &str, password: &str) -> Result<NewLogin> {
+        let user = self
+            .meta
+            .user_by_login(&login.trim().to_lowercase())
+            .await?;
+        let ok =
+            passwords::verify(password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
+        let user = match user {
+            Some(u) if ok => u,
+            _ => return Err(Error::InvalidCredentials),
+        };
+        if user.disabled {
+            return Err(Error::Forbidden);
+        }
+        self.open_session(user).await
+    }
+
+    async fn open_session(&self, user: UserRecord) -> Result<NewLogin> {
+        let token = new_secret_token("nmb");
+        let now = Timestamp::now();
+        let session = SessionRecord {
+            id: new_id(),
+            token_hash: sha256_hex(token.as_bytes()),
+            user_id: user.id.clone(),
+            created_at: now,
+            expires_at: now
+                .plus_secs(i64::try_from(self.settings.session_ttl_secs).unwrap_or(i64::MAX / 2)),
+        };
+        self.meta.create_session(&session).await?;
+        Ok(NewLogin {
+            token,
+            session,
+            user,
+        })
+    }
+
+    /// Resolves a bearer token to its principal.
+    pub async fn authenticate(&self, token: &str) -> Result<Principal> {
+        let found = self
+            .meta
+            .session_by_token_hash(&sha256_hex(token.as_bytes()))
+            .await?;
+        let (session, user) = found.ok_or(Error::Unauthorized)?;
+        if session.expires_at < Timestamp::now() {
+            return Err(Error::TokenExpired);
+        }
+        if user.disabled {
+            return Err(Error::Unauthorized);
+        }
+        Ok(Principal {
+            user,
+            session_id: session.id,
+        })
+    }
+
+    pub async fn logout(&self, who: &Principal) -> Result<()> {
+        if self.meta.delete_session(&who.session_id).await? {
+            Ok(())
+        } else {
+            Err(Error::Unauthorized)
+        }
+    }
+
+    pub async fn update_me(&self, who: &Principal, req: UpdateMeRequest) -> Result<UserRecord> {
+        let mut errs = FieldErrors::default();
+        let mut patch = UserPatch::default();
+        if let Some(u) = req.username.as_deref() {
+            patch.username = errs
+                .take(Username::parse(u))
+                .map(|u| (u.as_str().to_string(), u.key()));
+        }
+        if let Some(e) = req.email.as_deref().map(str::trim) {
+            patch.email = if e.is_empty() {
+                Some(None)
+            } else {
+                errs.take(Email::parse(e))
+                    .map(|e| Some((e.as_str().to_string(), e.key())))
+            };
+        }
+        if req.first_name.is_some() {
+            patch.first_name =
+                errs.take(PersonName::parse(req.first_name.as_deref(), "first_name"));
+        }
+        if req.last_name.is_some() {
+            patch.last_name = errs.take(PersonName::parse(req.last_name.as_deref(), "last_name"));
+        }
+        errs.finish()?;
+        self.meta.update_user(&who.user.id, patch).await
+    }
+
+    /// Changes the password and revokes every other session of the user.
+    pub async fn change_password(&self, who: &Principal, current: &str, new: &str) -> Result<()> {
+        let new = Password::parse_field(new, "new_password")?;
+        if !passwords::verify(current, Some(&who.user.password_hash)).await? {
+            return Err(Error::WrongPassword);
+        }
+        let hash = passwords::hash(new.as_str()).await?;
+        self.meta
+            .set_password(&who.user.id, &hash, Some(&who.session_id))
+            .await
+    }
+
+    /// Deletes the account with its files and sessions, after checking the password.
+    pub async fn delete_account(&self, who: &Principal, password: &str) -> Result<()> {
+        if !passwords::verify(password, Some(&who.user.password_hash)).await? {
+            return Err(Error::WrongPassword);
+        }
+        self.meta.delete_user(&who.user.id).await
+    }
+}

@@ -1,0 +1,161 @@
+//! Test harness: a real server on an ephemeral port, users, and raw-HTTP helpers.
+
+use nimbus_api::RegisterRequest;
+use nimbus_client::Client;
+use nimbus_server::{App, Config};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestServer {
+    pub base: String,
+    pub anon: Client,
+    pub config: Config,
+    dir: Option<tempfile::TempDir>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts a server on a fresh temp dir, after `tweak` adjusts the config.
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config {
+            data_dir: dir.path().to_path_buf(),
+            ..Config::default()
+        };
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        tweak(&mut config);
+        Self::start_config(config, Some(dir)).await
+    }
+
+    async fn start_config(config: Config, dir: Option<tempfile::TempDir>) -> Self {
+        let app = App::build(config.clone()).await.expect("app builds");
+        let base = format!("http://{}", app.local_addr());
+        let (tx, rx) = oneshot::channel();
+        let task = tokio::spawn(app.run_until(async move {
+            let _ = rx.await;
+        }));
+        TestServer {
+            anon: Client::new(&base),
+            base,
+            config,
+            dir,
+            shutdown: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    /// Stops the server and starts a new one on the same data dir (a restart).
+    pub async fn restart(mut self) -> Self {
+        let dir = self.dir.take();
+        let mut config = self.config.clone();
+        self.stop().await;
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        Self::start_config(config, dir).await
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+        }
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.config.data_dir
+    }
+
+    pub fn blob_dir(&self) -> PathBuf {
+        self.config.data_dir.join("blobs")
+    }
+
+    pub fn addr(&self) -> String {
+        self.base.trim_start_matches("http://").to_string()
+    }
+
+    /// Registers `name` and returns a signed-in client.
+    pub async fn user(&self, name: &str) -> Client {
+        let req = RegisterRequest {
+            username: name.into(),
+            password: PASSWORD.into(),
+            email: Some(format!("{name}@example.org")),
+            ..Default::default()
+        };
+        self.anon.register(&req).await.expect("register");
+        self.anon.login(name, PASSWORD).await.expect("login").0
+    }
+
+    /// Sends raw bytes as one HTTP/1.1 request and returns the status code and the
+    /// whole response text.
+    pub async fn raw(&self, request: &str) -> (u16, String) {
+        let mut s = TcpStream::connect(self.addr()).await.expect("connect");
+        s.write_all(request.as_bytes()).await.unwrap();
+        let mut out = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await;
+        let text = String::from_utf8_lossy(&out).into_owned();
+        let status = text
+            .split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        (status, text)
+    }
+}
+
+/// Files under a directory, recursively (for "nothing was left behind" checks).
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Blob files (excluding temporaries).
+pub fn blob_files(server: &TestServer) -> Vec<PathBuf> {
+    files_under(&server.blob_dir())
+        .into_iter()
+        .filter(|p| !p.starts_with(server.blob_dir().join("tmp")))
+        .collect()
+}
+
+/// Polls `cond` every 20 ms for up to `secs` seconds.
+pub async fn eventually(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    while tokio::time::Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    cond()
+}
+
+/// The contract's error code of a failed client call.
+pub fn code<T: std::fmt::Debug>(r: nimbus_client::Result<T>) -> (u16, String) {
+    let e = r.expect_err("expected an error");
+    (
+        e.status().map(|s| s.as_u16()).unwrap_or(0),
+        e.code().unwrap_or("").to_string(),
+    )
+}

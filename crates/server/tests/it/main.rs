@@ -1,0 +1,13 @@
+//! The integration suite: every test spawns the real app on port 0 with a temp dir and
+//! drives it over HTTP through `nimbus-client` (or raw sockets, where a client library
+//! would sanitise what we want to send).
+
+mod accounts;
+mod common;
+mod downloads;
+mod files;
+mod isolation;
+mod ops;
+mod paths;
+mod process;
+mod streaming;
