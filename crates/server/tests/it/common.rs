@@ -12,11 +12,19 @@ use tokio::task::JoinHandle;
 
 pub const PASSWORD: &str = "correct horse battery";
 
+/// Which metadata database a test binary runs the suite on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
 pub struct TestServer {
     pub base: String,
     pub anon: Client,
     pub config: Config,
     dir: Option<tempfile::TempDir>,
+    pg: Option<PgTestDb>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -34,11 +42,20 @@ impl TestServer {
             ..Config::default()
         };
         config.listen = "127.0.0.1:0".parse().unwrap();
+        let pg = match crate::BACKEND {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(PgTestDb::create().await),
+        };
+        config.database_url = pg.as_ref().map(|db| db.url.clone());
         tweak(&mut config);
-        Self::start_config(config, Some(dir)).await
+        Self::start_config(config, Some(dir), pg).await
     }
 
-    async fn start_config(config: Config, dir: Option<tempfile::TempDir>) -> Self {
+    async fn start_config(
+        config: Config,
+        dir: Option<tempfile::TempDir>,
+        pg: Option<PgTestDb>,
+    ) -> Self {
         let app = App::build(config.clone()).await.expect("app builds");
         let base = format!("http://{}", app.local_addr());
         let (tx, rx) = oneshot::channel();
@@ -50,6 +67,7 @@ impl TestServer {
             base,
             config,
             dir,
+            pg,
             shutdown: Some(tx),
             task: Some(task),
         }
@@ -58,10 +76,11 @@ impl TestServer {
     /// Stops the server and starts a new one on the same data dir (a restart).
     pub async fn restart(mut self) -> Self {
         let dir = self.dir.take();
+        let pg = self.pg.take();
         let mut config = self.config.clone();
         self.stop().await;
         config.listen = "127.0.0.1:0".parse().unwrap();
-        Self::start_config(config, dir).await
+        Self::start_config(config, dir, pg).await
     }
 
     pub async fn stop(&mut self) {
@@ -158,4 +177,59 @@ pub fn code<T: std::fmt::Debug>(r: nimbus_client::Result<T>) -> (u16, String) {
         e.status().map(|s| s.as_u16()).unwrap_or(0),
         e.code().unwrap_or("").to_string(),
     )
+}
+
+/// A fresh PostgreSQL database for one test server, dropped when the test ends.
+pub struct PgTestDb {
+    pub url: String,
+    name: String,
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("NIMBUS_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+impl PgTestDb {
+    pub async fn create() -> Self {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let admin = pg_admin_url();
+        let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap_or_else(|e| {
+            panic!("PostgreSQL is not reachable at {admin} ({e}); start it (pg_ctlcluster 15 main start) or set NIMBUS_TEST_POSTGRES_URL")
+        });
+        let name = format!("nimbus_test_{}", nimbus_server::domain::new_id());
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
+        let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+        PgTestDb {
+            url: format!("{base}/{name}"),
+            name,
+        }
+    }
+}
+
+impl Drop for PgTestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs inside the test's runtime; use a separate thread with its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                use sqlx::Connection;
+                if let Ok(mut conn) = sqlx::AnyConnection::connect(&pg_admin_url()).await {
+                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .execute(&mut conn)
+                        .await;
+                }
+            })
+        })
+        .join();
+    }
 }

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod common;
+mod crash;
 mod downloads;
 mod files;
 mod isolation;
@@ -11,3 +12,6 @@ mod ops;
 mod paths;
 mod process;
 mod streaming;
+
+/// This binary runs the suite on the embedded default, SQLite.
+pub const BACKEND: common::Backend = common::Backend::Sqlite;

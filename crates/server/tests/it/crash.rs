@@ -1,0 +1,171 @@
+//! The server as a real process: a 2 GiB round trip whose server RSS stays flat, and a
+//! SIGKILL in the middle of an upload. (SQLite only: these test the process, not SQL.)
+
+use crate::common::{PASSWORD, eventually, files_under};
+use crate::process::ServerProcess;
+use bytes::Bytes;
+use futures_util::{StreamExt, stream};
+use nimbus_client::PutOptions;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// `total` bytes of a repeating, position-dependent pattern, produced chunk by chunk.
+fn pattern_stream(
+    total: u64,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send + Sync + 'static {
+    const CHUNK: u64 = 1 << 20;
+    stream::iter((0..total.div_ceil(CHUNK)).map(move |i| {
+        let len = CHUNK.min(total - i * CHUNK) as usize;
+        let chunk: Vec<u8> = (0..len)
+            .map(|j| ((i * 7 + j as u64 * 13) % 256) as u8)
+            .collect();
+        Ok(Bytes::from(chunk))
+    }))
+}
+
+async fn register(base: &str, name: &str) -> nimbus_client::Client {
+    let anon = nimbus_client::Client::new(base);
+    let req = nimbus_api::RegisterRequest {
+        username: name.into(),
+        password: PASSWORD.into(),
+        ..Default::default()
+    };
+    anon.register(&req).await.unwrap();
+    anon.login(name, PASSWORD).await.unwrap().0
+}
+
+/// The server runs as its own process so that its RSS is measured alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_2_gib_round_trip_streams_with_flat_memory() {
+    let total: u64 = std::env::var("NIMBUS_TEST_BIG_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2 << 30);
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start(
+        dir.path(),
+        &[("NIMBUS_MAX_UPLOAD_BYTES", (4u64 << 30).to_string())],
+    );
+    let c = register(&server.base, "big").await;
+    // Warm up allocator arenas and connection pools before taking the baseline.
+    c.put("warm", vec![1u8; 4 << 20], &PutOptions::default())
+        .await
+        .unwrap();
+    c.get_path_bytes("warm").await.unwrap();
+    let baseline = server.rss_kib();
+    assert!(baseline > 0, "can read the server's RSS");
+    let pid = server.child.id();
+    let peak = Arc::new(AtomicU64::new(baseline));
+    let sampler = {
+        let peak = peak.clone();
+        tokio::spawn(async move {
+            loop {
+                let status =
+                    std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+                let kib = status
+                    .lines()
+                    .find_map(|l| l.strip_prefix("VmRSS:"))
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+                    .unwrap_or(0);
+                peak.fetch_max(kib, Ordering::Relaxed);
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        })
+    };
+
+    let mut expected = Sha256::new();
+    let mut source = std::pin::pin!(pattern_stream(total));
+    while let Some(chunk) = source.next().await {
+        expected.update(chunk.unwrap());
+    }
+    let expected = hex::encode(expected.finalize());
+
+    let (f, created) = c
+        .put_stream("big.bin", total, pattern_stream(total))
+        .await
+        .unwrap();
+    assert!(created);
+    assert_eq!((f.size, f.sha256.as_str()), (total, expected.as_str()));
+
+    let resp = c.get_path("big.bin").await.unwrap();
+    let mut body = resp.bytes_stream();
+    let mut got = Sha256::new();
+    let mut n = 0u64;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.unwrap();
+        n += chunk.len() as u64;
+        got.update(&chunk);
+    }
+    sampler.abort();
+    assert_eq!(n, total);
+    assert_eq!(hex::encode(got.finalize()), expected);
+    let growth_mib = (peak.load(Ordering::Relaxed).saturating_sub(baseline)) / 1024;
+    println!(
+        "server RSS baseline {} MiB, peak growth {growth_mib} MiB over a {} MiB round trip",
+        baseline / 1024,
+        total >> 20
+    );
+    assert!(growth_mib < 64, "server RSS grew by {growth_mib} MiB");
+}
+
+/// SIGKILL in the middle of an upload, then a restart on the same data dir: no file,
+/// no temporary, no leaked blob, and earlier files intact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_mid_upload_leaves_nothing_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = ServerProcess::start(dir.path(), &[]);
+    let c = register(&server.base, "crash").await;
+    c.put("before.txt", "safe", &PutOptions::default())
+        .await
+        .unwrap();
+    let tmp = dir.path().join("blobs").join("tmp");
+    let blobs_before = files_under(&dir.path().join("blobs")).len();
+
+    let upload = tokio::spawn({
+        let c = c.clone();
+        async move {
+            c.put_stream("during.bin", 256 << 20, pattern_stream(256 << 20))
+                .await
+        }
+    });
+    assert!(
+        eventually(20, || !files_under(&tmp).is_empty()).await,
+        "upload started writing"
+    );
+    server.kill();
+    assert!(
+        upload.await.unwrap().is_err(),
+        "the upload cannot have succeeded"
+    );
+    assert!(
+        !files_under(&tmp).is_empty(),
+        "the crash left a temporary behind"
+    );
+
+    let server = ServerProcess::start(dir.path(), &[]);
+    let c = nimbus_client::Client::new(&server.base)
+        .login("crash", PASSWORD)
+        .await
+        .unwrap()
+        .0;
+    assert!(
+        files_under(&tmp).is_empty(),
+        "start-up removed the temporary"
+    );
+    assert_eq!(
+        files_under(&dir.path().join("blobs")).len(),
+        blobs_before,
+        "no leaked blob"
+    );
+    let names: Vec<String> = c
+        .list_files(None, None, None)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|f| f.path)
+        .collect();
+    assert_eq!(names, vec!["before.txt".to_string()]);
+    assert_eq!(c.get_path_bytes("before.txt").await.unwrap(), &b"safe"[..]);
+}

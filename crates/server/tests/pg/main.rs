@@ -1,0 +1,22 @@
+//! The integration suite again, on PostgreSQL: every test gets its own database on the
+//! server at `NIMBUS_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`).
+//! The modules are the SQLite suite's own files; only `BACKEND` differs.
+
+#[path = "../it/accounts.rs"]
+mod accounts;
+#[path = "../it/common.rs"]
+mod common;
+#[path = "../it/downloads.rs"]
+mod downloads;
+#[path = "../it/files.rs"]
+mod files;
+#[path = "../it/isolation.rs"]
+mod isolation;
+#[path = "../it/ops.rs"]
+mod ops;
+#[path = "../it/paths.rs"]
+mod paths;
+#[path = "../it/streaming.rs"]
+mod streaming;
+
+pub const BACKEND: common::Backend = common::Backend::Postgres;
