@@ -327,3 +327,12 @@ async fn deleting_the_account_removes_files_and_tokens() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn an_expired_session_answers_token_expired() {
+    // A zero lifetime makes every session expired by its first use.
+    let s = TestServer::start_with(|c| c.session_ttl_secs = 0).await;
+    s.anon.register(&reg("lena", PASSWORD, None)).await.unwrap();
+    let (c, _) = s.anon.login("lena", PASSWORD).await.unwrap();
+    assert_eq!(code(c.me().await), (401, "token_expired".into()));
+}

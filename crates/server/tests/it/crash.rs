@@ -169,3 +169,41 @@ async fn a_crash_mid_upload_leaves_nothing_after_restart() {
     assert_eq!(names, vec!["before.txt".to_string()]);
     assert_eq!(c.get_path_bytes("before.txt").await.unwrap(), &b"safe"[..]);
 }
+
+/// Request logs name the route template, never tokens, passwords or file names.
+#[tokio::test]
+async fn logs_carry_no_secrets_or_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start(dir.path(), &[]);
+    let c = register(&server.base, "logger").await;
+    let token = c.token().unwrap().to_string();
+    c.put("very-private-name.txt", "x", &PutOptions::default())
+        .await
+        .unwrap();
+    c.get_path_bytes("very-private-name.txt").await.unwrap();
+    c.logout().await.unwrap();
+    let _ = nimbus_client::Client::new(&server.base)
+        .login("logger", "wrong password")
+        .await;
+    let seen = eventually(5, || {
+        server
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("/api/v1/auth/logout"))
+    })
+    .await;
+    assert!(seen, "request lines are logged with their route template");
+    let log = server.log.lock().unwrap().join("\n");
+    assert!(log.contains("/api/v1/fs/{*path}"), "{log}");
+    for secret in [
+        token.as_str(),
+        &token[4..],
+        PASSWORD,
+        "wrong password",
+        "very-private-name",
+    ] {
+        assert!(!log.contains(secret), "log contains {secret:?}");
+    }
+}

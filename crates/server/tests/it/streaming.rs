@@ -115,3 +115,24 @@ async fn crash_leftovers_are_removed_at_start_up() {
         .0;
     assert_eq!(c.get_path_bytes("keep.txt").await.unwrap(), &b"keep me"[..]);
 }
+
+#[tokio::test]
+async fn an_upload_over_quota_gets_507_and_stores_nothing() {
+    let s = TestServer::start_with(|c| c.default_quota_bytes = 1000).await;
+    let c = s.user("dora").await;
+    c.put("a.bin", vec![1u8; 600], &PutOptions::default())
+        .await
+        .unwrap();
+    let (status, code) =
+        crate::common::code(c.put("b.bin", vec![2u8; 600], &PutOptions::default()).await);
+    assert_eq!((status, code.as_str()), (507, "quota_exceeded"));
+    // Overwrites are charged only the difference.
+    c.put("a.bin", vec![3u8; 1000], &PutOptions::default())
+        .await
+        .expect("replacing 600 with 1000 fits");
+    assert_eq!(c.list_files(None, None, None).await.unwrap().items.len(), 1);
+    assert!(
+        eventually(5, || blob_files(&s).len() == 1).await,
+        "no bytes of the refused upload remain"
+    );
+}
