@@ -26,9 +26,7 @@ impl ClientError {
     /// The HTTP status, when the server answered at all.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
-            ClientError::Api { status, .. } | ClientError::Unexpected { status, .. } => {
-                Some(*status)
-            }
+            ClientError::Api { status, .. } | ClientError::Unexpected { status, .. } => Some(*status),
             ClientError::Http(e) => e.status(),
         }
     }
@@ -54,11 +52,7 @@ pub struct UploadPart {
 impl UploadPart {
     pub fn bytes(file_name: &str, data: impl Into<Bytes>) -> Self {
         let data: Bytes = data.into();
-        UploadPart {
-            file_name: file_name.into(),
-            content_type: None,
-            body: data.into(),
-        }
+        UploadPart { file_name: file_name.into(), content_type: None, body: data.into() }
     }
 }
 
@@ -87,19 +81,12 @@ impl Client {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("a plain reqwest client always builds");
-        Client {
-            http,
-            base: base.into().trim_end_matches('/').to_string(),
-            token: None,
-        }
+        Client { http, base: base.into().trim_end_matches('/').to_string(), token: None }
     }
 
     /// The same server and connection pool with another token.
     pub fn with_token(&self, token: impl Into<String>) -> Self {
-        Client {
-            token: Some(token.into()),
-            ..self.clone()
-        }
+        Client { token: Some(token.into()), ..self.clone() }
     }
 
     pub fn token(&self) -> Option<&str> {
@@ -123,22 +110,14 @@ impl Client {
     // ---- accounts ----
 
     pub async fn register(&self, req: &RegisterRequest) -> Result<User> {
-        let env: UserEnvelope = json(
-            self.request(Method::POST, "/api/v1/auth/register")
-                .json(req),
-        )
-        .await?;
+        let env: UserEnvelope = json(self.request(Method::POST, "/api/v1/auth/register").json(req)).await?;
         Ok(env.user)
     }
 
     /// Logs in and returns a client carrying the new token.
     pub async fn login(&self, username: &str, password: &str) -> Result<(Client, LoginResponse)> {
-        let req = LoginRequest {
-            username: username.into(),
-            password: password.into(),
-        };
-        let resp: LoginResponse =
-            json(self.request(Method::POST, "/api/v1/auth/login").json(&req)).await?;
+        let req = LoginRequest { username: username.into(), password: password.into() };
+        let resp: LoginResponse = json(self.request(Method::POST, "/api/v1/auth/login").json(&req)).await?;
         Ok((self.with_token(resp.access_token.clone()), resp))
     }
 
@@ -157,17 +136,12 @@ impl Client {
     }
 
     pub async fn change_password(&self, current: &str, new: &str) -> Result<()> {
-        let req = ChangePasswordRequest {
-            current_password: current.into(),
-            new_password: new.into(),
-        };
+        let req = ChangePasswordRequest { current_password: current.into(), new_password: new.into() };
         empty(self.request(Method::PUT, "/api/v1/me/password").json(&req)).await
     }
 
     pub async fn delete_me(&self, password: &str) -> Result<()> {
-        let req = DeleteAccountRequest {
-            password: password.into(),
-        };
+        let req = DeleteAccountRequest { password: password.into() };
         empty(self.request(Method::DELETE, "/api/v1/me").json(&req)).await
     }
 
@@ -197,22 +171,12 @@ impl Client {
         if let Some(d) = dir {
             query.push(("dir", d.to_string()));
         }
-        let page: Page<File> = json(
-            self.request(Method::POST, "/api/v1/files")
-                .query(&query)
-                .multipart(form),
-        )
-        .await?;
+        let page: Page<File> = json(self.request(Method::POST, "/api/v1/files").query(&query).multipart(form)).await?;
         Ok(page.items)
     }
 
     /// `PUT /api/v1/fs/{path}`; returns the file and whether it was newly created.
-    pub async fn put(
-        &self,
-        path: &str,
-        body: impl Into<reqwest::Body>,
-        opts: &PutOptions,
-    ) -> Result<(File, bool)> {
+    pub async fn put(&self, path: &str, body: impl Into<reqwest::Body>, opts: &PutOptions) -> Result<(File, bool)> {
         let mut rb = self.request(Method::PUT, &fs_url(path)).body(body);
         if let Some(ct) = &opts.content_type {
             rb = rb.header(header::CONTENT_TYPE, ct);
@@ -278,8 +242,7 @@ impl Client {
     }
 
     pub async fn file(&self, id: &str) -> Result<File> {
-        let env: FileEnvelope =
-            json(self.request(Method::GET, &format!("/api/v1/files/{id}"))).await?;
+        let env: FileEnvelope = json(self.request(Method::GET, &format!("/api/v1/files/{id}"))).await?;
         Ok(env.file)
     }
 
@@ -290,14 +253,8 @@ impl Client {
     }
 
     pub async fn move_file(&self, id: &str, new_path: &str) -> Result<File> {
-        let req = MoveFileRequest {
-            path: new_path.into(),
-        };
-        let env: FileEnvelope = json(
-            self.request(Method::PATCH, &format!("/api/v1/files/{id}"))
-                .json(&req),
-        )
-        .await?;
+        let req = MoveFileRequest { path: new_path.into() };
+        let env: FileEnvelope = json(self.request(Method::PATCH, &format!("/api/v1/files/{id}")).json(&req)).await?;
         Ok(env.file)
     }
 

@@ -26,8 +26,7 @@ impl App {
         tokio::fs::create_dir_all(&config.data_dir)
             .await
             .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
-        let meta: Arc<dyn MetaStore> =
-            Arc::new(SqlMetaStore::connect(&config.database_url()).await?);
+        let meta: Arc<dyn MetaStore> = Arc::new(SqlMetaStore::connect(&config.database_url()).await?);
         let blob_root = config.blob_root()?;
         let blobs: Arc<dyn BlobStore> = Arc::new(
             LocalBlobStore::open(&blob_root)
@@ -36,16 +35,9 @@ impl App {
         );
 
         let sweeper = Sweeper::new(meta.clone(), blobs.clone());
-        let (temps, orphans) = sweeper
-            .recover(started)
-            .await
-            .context("start-up recovery")?;
+        let (temps, orphans) = sweeper.recover(started).await.context("start-up recovery")?;
         if temps + orphans > 0 {
-            tracing::info!(
-                temporaries = temps,
-                orphans,
-                "removed leftovers of interrupted uploads"
-            );
+            tracing::info!(temporaries = temps, orphans, "removed leftovers of interrupted uploads");
         }
 
         let settings = Settings {
@@ -54,25 +46,13 @@ impl App {
             session_ttl_secs: config.session_ttl_secs,
         };
         let services = Services::new(meta, blobs, settings);
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("binding {}", config.listen))?;
-        let state = AppState {
-            services,
-            config: Arc::new(config),
-            metrics: metrics_handle(),
-        };
-        Ok(App {
-            listener,
-            state,
-            sweeper,
-        })
+        let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+        let state = AppState { services, config: Arc::new(config), metrics: metrics_handle() };
+        Ok(App { listener, state, sweeper })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
+        self.listener.local_addr().expect("a bound listener has an address")
     }
 
     pub fn port(&self) -> u16 {
@@ -80,18 +60,15 @@ impl App {
     }
 
     /// Serves until `shutdown` resolves, then drains in-flight requests.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> anyhow::Result<()> {
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let interval = Duration::from_secs(self.state.config.sweep_interval_secs.max(1));
         tracing::info!(addr = %self.local_addr(), "nimbus listening");
         let sweeper = tokio::spawn(self.sweeper.run(interval));
+        let indexer = tokio::spawn(self.state.services.car_indexer.clone().run(interval));
         let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
         sweeper.abort();
+        indexer.abort();
         served.context("serving HTTP")
     }
 }

@@ -62,10 +62,7 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
-            .field(
-                "database_url",
-                &self.database_url.as_deref().map(redact_url),
-            )
+            .field("database_url", &self.database_url.as_deref().map(redact_url))
             .field("blob_store", &self.blob_store)
             .field("max_upload_bytes", &self.max_upload_bytes)
             .field("default_quota_bytes", &self.default_quota_bytes)
@@ -110,15 +107,11 @@ impl Config {
         if let Some(f) = file {
             fig = fig.merge(Toml::file_exact(f));
         }
-        fig.merge(Env::prefixed("NIMBUS_").ignore(&["config"]))
-            .merge(Serialized::defaults(flags))
-            .extract()
+        fig.merge(Env::prefixed("NIMBUS_").ignore(&["config"])).merge(Serialized::defaults(flags)).extract()
     }
 
     pub fn database_url(&self) -> String {
-        self.database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("nimbus.db").display()))
+        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("nimbus.db").display()))
     }
 
     /// The local blob root, from `file://…` or the data dir.
@@ -141,19 +134,13 @@ mod tests {
     fn redacts_passwords_in_urls() {
         assert_eq!(redact_url("postgres://u:pw@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
-        let c = Config {
-            database_url: Some("postgres://u:hunter2@h/db".into()),
-            ..Config::default()
-        };
+        let c = Config { database_url: Some("postgres://u:hunter2@h/db".into()), ..Config::default() };
         assert!(!format!("{c:?}").contains("hunter2"));
     }
 
     #[test]
     fn flags_override_defaults() {
-        let flags = Overrides {
-            listen: Some("127.0.0.1:9999".parse().unwrap()),
-            ..Default::default()
-        };
+        let flags = Overrides { listen: Some("127.0.0.1:9999".parse().unwrap()), ..Default::default() };
         let c = Config::load(None, flags).unwrap();
         assert_eq!(c.listen.port(), 9999);
         assert_eq!(c.database_url(), "sqlite://./nimbus-data/nimbus.db");

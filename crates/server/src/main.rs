@@ -7,11 +7,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(
-    name = "nimbus",
-    version,
-    about = "Self-hosted multi-user cloud file store"
-)]
+#[command(name = "nimbus", version, about = "Self-hosted multi-user cloud file store")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -70,8 +66,7 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };

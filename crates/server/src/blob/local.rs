@@ -37,14 +37,9 @@ impl LocalBlobStore {
     fn key_path(&self, key: &str) -> io::Result<PathBuf> {
         let ok = key.len() < 200
             && key.split('/').count() == 2
-            && key
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() || c == '/' || c == '-');
+            && key.chars().all(|c| c.is_ascii_hexdigit() || c == '/' || c == '-');
         if !ok {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "malformed blob key",
-            ));
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "malformed blob key"));
         }
         Ok(self.root.join(key))
     }
@@ -59,21 +54,14 @@ impl BlobStore for LocalBlobStore {
     async fn ping(&self) -> io::Result<()> {
         let meta = tokio::fs::metadata(self.tmp_dir()).await?;
         if meta.permissions().readonly() {
-            return Err(io::Error::new(
-                io::ErrorKind::PermissionDenied,
-                "blob directory is read-only",
-            ));
+            return Err(io::Error::new(io::ErrorKind::PermissionDenied, "blob directory is read-only"));
         }
         Ok(())
     }
 
     async fn create_temp(&self) -> io::Result<Box<dyn TempBlob>> {
         let path = self.tmp_dir().join(format!("{}.part", new_id()));
-        let file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .await?;
+        let file = tokio::fs::OpenOptions::new().write(true).create_new(true).open(&path).await?;
         Ok(Box::new(LocalTemp {
             root: self.root.clone(),
             path: Some(path),
@@ -119,10 +107,7 @@ impl BlobStore for LocalBlobStore {
             let mut inner = tokio::fs::read_dir(shard.path()).await?;
             while let Some(blob) = inner.next_entry().await? {
                 let modified = blob.metadata().await?.modified()?;
-                keys.push((
-                    format!("{shard_name}/{}", blob.file_name().to_string_lossy()),
-                    modified,
-                ));
+                keys.push((format!("{shard_name}/{}", blob.file_name().to_string_lossy()), modified));
             }
         }
         Ok(keys)
@@ -139,25 +124,17 @@ struct LocalTemp {
 #[async_trait]
 impl TempBlob for LocalTemp {
     async fn write(&mut self, chunk: &[u8]) -> io::Result<()> {
-        let file = self
-            .file
-            .as_mut()
-            .ok_or_else(|| io::Error::other("temp blob already closed"))?;
+        let file = self.file.as_mut().ok_or_else(|| io::Error::other("temp blob already closed"))?;
         file.write_all(chunk).await
     }
 
     async fn persist(mut self: Box<Self>, sha256: &str) -> io::Result<String> {
-        let mut file = self
-            .file
-            .take()
-            .ok_or_else(|| io::Error::other("temp blob already closed"))?;
+        let mut file = self.file.take().ok_or_else(|| io::Error::other("temp blob already closed"))?;
         file.flush().await?;
         let file = file.into_inner();
         file.sync_all().await?;
         drop(file);
-        let shard = sha256
-            .get(..2)
-            .ok_or_else(|| io::Error::other("short hash"))?;
+        let shard = sha256.get(..2).ok_or_else(|| io::Error::other("short hash"))?;
         let key = format!("{shard}/{sha256}-{}", &new_id()[..16]);
         let shard_dir = self.root.join(shard);
         let new_shard = !tokio::fs::try_exists(&shard_dir).await?;
@@ -189,7 +166,5 @@ impl Drop for LocalTemp {
 
 async fn sync_dir(dir: &Path) -> io::Result<()> {
     let dir = dir.to_path_buf();
-    tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all())
-        .await
-        .map_err(io::Error::other)?
+    tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all()).await.map_err(io::Error::other)?
 }

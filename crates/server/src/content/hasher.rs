@@ -1,12 +1,15 @@
-//! The one streaming pass over an upload's bytes: SHA-256 and size.
+//! The one streaming pass over an upload's bytes: SHA-256, size and UnixFS CID.
 
+use super::unixfs::UnixFsBuilder;
 use sha2::{Digest, Sha256};
 
-/// Feed chunks in order; `finish` gives the digest. Holds no file bytes.
+/// Feed chunks in order; `finish` gives the digest. Holds no file bytes beyond the one
+/// UnixFS chunk being filled.
 #[derive(Default)]
 pub struct ContentHasher {
     sha256: Sha256,
     size: u64,
+    dag: UnixFsBuilder,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,12 +17,16 @@ pub struct ContentDigest {
     /// Lowercase hex.
     pub sha256: String,
     pub size: u64,
+    /// CIDv1, base32 (`bafk…` for a single raw leaf, `bafy…` for a dag-pb root).
+    pub cid: String,
 }
 
 impl ContentHasher {
     pub fn update(&mut self, chunk: &[u8]) {
         self.sha256.update(chunk);
         self.size += chunk.len() as u64;
+        // Only the CIDs matter here; the block bytes are dropped at once.
+        self.dag.push(chunk, drop);
     }
 
     pub fn size(&self) -> u64 {
@@ -27,10 +34,8 @@ impl ContentHasher {
     }
 
     pub fn finish(self) -> ContentDigest {
-        ContentDigest {
-            sha256: hex::encode(self.sha256.finalize()),
-            size: self.size,
-        }
+        let root = self.dag.finish(drop);
+        ContentDigest { sha256: hex::encode(self.sha256.finalize()), size: self.size, cid: root.to_string() }
     }
 }
 
@@ -47,10 +52,21 @@ mod tests {
         two.update(b"lo\n");
         let (a, b) = (one.finish(), two.finish());
         assert_eq!(a, b);
-        assert_eq!(
-            a.sha256,
-            "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"
-        );
+        assert_eq!(a.sha256, "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03");
+        assert_eq!(a.cid, "bafkreicysg23kiwv34eg2d7qweipxwosdo2py4ldv42nbauguluen5v6am");
         assert_eq!(a.size, 6);
+    }
+
+    #[test]
+    fn a_file_of_exactly_one_chunk_is_its_raw_leaf() {
+        let mut h = ContentHasher::default();
+        h.update(&vec![7u8; 262_144]);
+        assert!(h.finish().cid.starts_with("bafk"));
+    }
+
+    #[test]
+    fn the_empty_file_is_the_empty_raw_leaf() {
+        let d = ContentHasher::default().finish();
+        assert_eq!(d.cid, "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku");
     }
 }

@@ -1,5 +1,10 @@
-//! Content addressing: what is computed from a file's bytes while they stream in.
+//! Content addressing: what is computed from a file's bytes while they stream in (SHA-256
+//! and the Kubo-compatible UnixFS CID), and the CARv1 export of a file's DAG.
 
+mod car;
 mod hasher;
+mod unixfs;
 
+pub use car::{CAR_CODEC, CarEncoder, car_cid_of, parse_cid};
 pub use hasher::{ContentDigest, ContentHasher};
+pub use unixfs::UnixFsBuilder;

@@ -88,9 +88,7 @@ fn segment_problem(seg: &str) -> Option<String> {
     match seg {
         "" => Some("must not contain empty segments ('//' or a trailing '/')".into()),
         "." | ".." => Some("must not contain '.' or '..' segments".into()),
-        s if s.len() > MAX_SEGMENT_BYTES => Some(format!(
-            "each segment must be at most {MAX_SEGMENT_BYTES} bytes"
-        )),
+        s if s.len() > MAX_SEGMENT_BYTES => Some(format!("each segment must be at most {MAX_SEGMENT_BYTES} bytes")),
         _ => None,
     }
 }
@@ -122,10 +120,7 @@ mod tests {
 
     #[test]
     fn accepts_ordinary_paths_and_normalises_to_nfc() {
-        assert_eq!(
-            FilePath::parse("photos/2024/cat.jpg").unwrap().name(),
-            "cat.jpg"
-        );
+        assert_eq!(FilePath::parse("photos/2024/cat.jpg").unwrap().name(), "cat.jpg");
         let nfd = "cafe\u{301}.txt";
         assert_eq!(FilePath::parse(nfd).unwrap().as_str(), "caf\u{e9}.txt");
     }

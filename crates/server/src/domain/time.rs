@@ -22,8 +22,7 @@ impl Timestamp {
     }
 
     fn datetime(self) -> OffsetDateTime {
-        OffsetDateTime::from_unix_timestamp_nanos(self.0 as i128 * 1_000)
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        OffsetDateTime::from_unix_timestamp_nanos(self.0 as i128 * 1_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
     }
 
     /// RFC 3339 in UTC, e.g. `2026-11-21T11:31:39.123456Z`.
@@ -32,16 +31,12 @@ impl Timestamp {
     }
 }
 
-const HTTP_DATE: &[time::format_description::BorrowedFormatItem<'static>] = format_description!(
-    "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-);
+const HTTP_DATE: &[time::format_description::BorrowedFormatItem<'static>] =
+    format_description!("[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT");
 
 /// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) for `Last-Modified`.
 pub fn http_date(t: Timestamp) -> String {
-    Timestamp(t.unix_secs() * 1_000_000)
-        .datetime()
-        .format(HTTP_DATE)
-        .unwrap_or_default()
+    Timestamp(t.unix_secs() * 1_000_000).datetime().format(HTTP_DATE).unwrap_or_default()
 }
 
 /// Parses an IMF-fixdate into whole seconds since the epoch.
@@ -58,10 +53,7 @@ mod tests {
     fn http_date_round_trips() {
         let t = Timestamp(784_111_777_000_000);
         assert_eq!(http_date(t), "Sun, 06 Nov 1994 08:49:37 GMT");
-        assert_eq!(
-            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
-            Some(784_111_777)
-        );
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
     }
 
     #[test]

@@ -8,14 +8,9 @@ pub struct Username(String);
 
 impl Username {
     pub fn parse(raw: &str) -> Result<Self, Error> {
-        let ok_chars = raw
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+        let ok_chars = raw.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
         if !(3..=32).contains(&raw.len()) || !ok_chars {
-            return Err(Error::invalid(
-                "username",
-                "must be 3-32 characters of A-Z a-z 0-9 _ . -",
-            ));
+            return Err(Error::invalid("username", "must be 3-32 characters of A-Z a-z 0-9 _ . -"));
         }
         Ok(Username(raw.to_string()))
     }
@@ -44,9 +39,7 @@ impl Email {
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains("..")
-            && domain
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+            && domain.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.');
         if local.is_empty() || local.len() > 64 || local.contains('@') || !domain_ok {
             return Err(bad());
         }
@@ -94,10 +87,7 @@ impl PersonName {
             return Ok(None);
         };
         if s.chars().count() > 100 || s.chars().any(char::is_control) {
-            return Err(Error::invalid(
-                field,
-                "must be at most 100 characters, no control characters",
-            ));
+            return Err(Error::invalid(field, "must be at most 100 characters, no control characters"));
         }
         Ok((!s.is_empty()).then(|| s.to_string()))
     }
@@ -119,9 +109,7 @@ mod tests {
     #[test]
     fn emails() {
         assert!(Email::parse("a.b+c@example.org").is_ok());
-        for bad in [
-            "", "a", "a@b", "@b.c", "a@.b", "a b@c.d", "a@b..c", "a@b.c.",
-        ] {
+        for bad in ["", "a", "a@b", "@b.c", "a@.b", "a b@c.d", "a@b..c", "a@b.c."] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }
@@ -130,8 +118,6 @@ mod tests {
     fn passwords() {
         assert!(Password::parse_field("1234567", "password").is_err());
         assert!(Password::parse_field("12345678", "password").is_ok());
-        assert!(
-            format!("{:?}", Password::parse_field("secret-pw", "p").unwrap()).contains("redacted")
-        );
+        assert!(format!("{:?}", Password::parse_field("secret-pw", "p").unwrap()).contains("redacted"));
     }
 }

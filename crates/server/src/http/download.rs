@@ -36,12 +36,7 @@ const INLINE_SAFE: &[&str] = &[
 
 /// Whether this content type may be served with `Content-Disposition: inline`.
 pub fn inline_safe(content_type: &str) -> bool {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     INLINE_SAFE.contains(&essence.as_str())
 }
 
@@ -49,13 +44,7 @@ pub fn inline_safe(content_type: &str) -> bool {
 pub fn content_disposition(kind: &str, name: &str) -> String {
     let ascii: String = name
         .chars()
-        .map(|c| {
-            if c.is_ascii() && !c.is_ascii_control() && c != '"' && c != '\\' {
-                c
-            } else {
-                '_'
-            }
-        })
+        .map(|c| if c.is_ascii() && !c.is_ascii_control() && c != '"' && c != '\\' { c } else { '_' })
         .collect();
     let encoded = utf8_percent_encode(name, NON_ALPHANUMERIC);
     format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
@@ -69,19 +58,11 @@ pub struct DownloadRequest<'a> {
 }
 
 /// Builds the response for `file`, streaming from the blob store.
-pub async fn respond(
-    files: &Files,
-    file: &FileRecord,
-    req: DownloadRequest<'_>,
-) -> ApiResult<Response> {
+pub async fn respond(files: &Files, file: &FileRecord, req: DownloadRequest<'_>) -> ApiResult<Response> {
     let size = u64::try_from(file.size).unwrap_or(0);
     let etag = format!("\"{}\"", file.sha256);
     let last_modified_secs = file.updated_at.unix_secs();
-    let header_str = |name| {
-        req.headers
-            .get(name)
-            .and_then(|v: &HeaderValue| v.to_str().ok())
-    };
+    let header_str = |name| req.headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
 
     let mut builder = Response::builder()
         .header(header::ETAG, &etag)
@@ -89,14 +70,10 @@ pub async fn respond(
         .header(header::CACHE_CONTROL, "private, no-cache")
         .header(header::ACCEPT_RANGES, "bytes");
     if header_str(header::IF_NONE_MATCH).is_some_and(|v| none_match(v, &etag)) {
-        return Ok(builder
-            .status(StatusCode::NOT_MODIFIED)
-            .body(Body::empty())
-            .map_err(internal)?);
+        return Ok(builder.status(StatusCode::NOT_MODIFIED).body(Body::empty()).map_err(internal)?);
     }
 
-    let range_allowed =
-        header_str(header::IF_RANGE).is_none_or(|v| if_range_holds(v, &etag, last_modified_secs));
+    let range_allowed = header_str(header::IF_RANGE).is_none_or(|v| if_range_holds(v, &etag, last_modified_secs));
     let spec = match header_str(header::RANGE) {
         Some(r) if range_allowed => parse_range(r, size),
         _ => RangeSpec::Full,
@@ -117,15 +94,9 @@ pub async fn respond(
         .status(status)
         .header(header::CONTENT_TYPE, &file.content_type)
         .header(header::CONTENT_LENGTH, range.end - range.start)
-        .header(
-            header::CONTENT_DISPOSITION,
-            content_disposition(if inline { "inline" } else { "attachment" }, name),
-        )
+        .header(header::CONTENT_DISPOSITION, content_disposition(if inline { "inline" } else { "attachment" }, name))
         .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
-        .header(
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; sandbox",
-        );
+        .header(header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox");
     if req.head_only {
         return Ok(builder.body(Body::empty()).map_err(internal)?);
     }
@@ -148,10 +119,7 @@ mod tests {
     #[test]
     fn disposition_has_ascii_fallback_and_utf8_name() {
         let d = content_disposition("attachment", "résumé \"v2\".pdf");
-        assert_eq!(
-            d,
-            "attachment; filename=\"r_sum_ _v2_.pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%22v2%22%2Epdf"
-        );
+        assert_eq!(d, "attachment; filename=\"r_sum_ _v2_.pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%22v2%22%2Epdf");
     }
 
     #[test]

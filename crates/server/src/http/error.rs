@@ -35,21 +35,13 @@ impl ApiError {
             Error::PathExists => (S::CONFLICT, "path_exists", msg),
             Error::PreconditionFailed => (S::PRECONDITION_FAILED, "precondition_failed", msg),
             Error::PayloadTooLarge { .. } => (S::PAYLOAD_TOO_LARGE, "payload_too_large", msg),
-            Error::RangeNotSatisfiable { .. } => {
-                (S::RANGE_NOT_SATISFIABLE, "range_not_satisfiable", msg)
-            }
+            Error::RangeNotSatisfiable { .. } => (S::RANGE_NOT_SATISFIABLE, "range_not_satisfiable", msg),
             Error::Validation(_) => (S::UNPROCESSABLE_ENTITY, "validation_failed", msg),
             Error::BadRequest(_) => (S::BAD_REQUEST, "bad_request", msg),
-            Error::UnsupportedMediaType => {
-                (S::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", msg)
-            }
+            Error::UnsupportedMediaType => (S::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", msg),
             Error::QuotaExceeded => (S::INSUFFICIENT_STORAGE, "quota_exceeded", msg),
             Error::RateLimited { .. } => (S::TOO_MANY_REQUESTS, "rate_limited", msg),
-            Error::Internal(_) => (
-                S::INTERNAL_SERVER_ERROR,
-                "internal",
-                "internal error".into(),
-            ),
+            Error::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal", "internal error".into()),
         }
     }
 }
@@ -64,18 +56,11 @@ impl IntoResponse for ApiError {
             Error::Validation(f) => Some(f.clone()),
             _ => None,
         };
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code: code.into(),
-                message,
-                fields,
-            },
-        };
+        let body = ErrorBody { error: ErrorDetail { code: code.into(), message, fields } };
         let mut resp = (status, Json(body)).into_response();
         match &self.0 {
             Error::RateLimited { retry_after_secs } => {
-                resp.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+                resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             }
             Error::RangeNotSatisfiable { size } => {
                 if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
@@ -83,8 +68,7 @@ impl IntoResponse for ApiError {
                 }
             }
             Error::Unauthorized | Error::TokenExpired | Error::InvalidCredentials => {
-                resp.headers_mut()
-                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
             _ => {}
         }

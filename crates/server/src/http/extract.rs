@@ -25,9 +25,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
         let bytes = axum::body::to_bytes(req.into_body(), MAX_JSON_BYTES)
             .await
-            .map_err(|_| Error::PayloadTooLarge {
-                limit: MAX_JSON_BYTES as u64,
-            })?;
+            .map_err(|_| Error::PayloadTooLarge { limit: MAX_JSON_BYTES as u64 })?;
         serde_json::from_slice(&bytes).map(ApiJson).map_err(|e| {
             use serde_json::error::Category;
             match e.classify() {
@@ -84,13 +82,8 @@ pub struct Auth(pub Principal);
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(parts)
-            .or_else(|| session_cookie(parts))
-            .ok_or(Error::Unauthorized)?;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(parts).or_else(|| session_cookie(parts)).ok_or(Error::Unauthorized)?;
         Ok(Auth(state.services.accounts.authenticate(&token).await?))
     }
 }
@@ -98,9 +91,7 @@ impl FromRequestParts<AppState> for Auth {
 fn bearer_token(parts: &Parts) -> Option<String> {
     let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_string())
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
 }
 
 fn session_cookie(parts: &Parts) -> Option<String> {

@@ -16,6 +16,7 @@ use utoipa_swagger_ui::SwaggerUi;
         rest::get_me, rest::patch_me, rest::change_password, rest::delete_me,
         rest::upload_files, rest::list_files, rest::get_file, rest::move_file, rest::delete_file, rest::download_file,
         rest::put_fs, rest::get_fs, rest::head_fs, rest::delete_fs,
+        rest::get_by_cid, rest::get_car,
         ops::healthz, ops::readyz, ops::metrics,
     ),
     modifiers(&BearerAuth),

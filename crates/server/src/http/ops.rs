@@ -10,18 +10,12 @@ use nimbus_api::Health;
 use std::collections::BTreeMap;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).route("/metrics", get(metrics))
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
 pub async fn healthz() -> Json<Health> {
-    Json(Health {
-        status: "ok".into(),
-        checks: BTreeMap::new(),
-    })
+    Json(Health { status: "ok".into(), checks: BTreeMap::new() })
 }
 
 #[utoipa::path(get, path = "/readyz", tag = "operations",
@@ -31,33 +25,14 @@ pub async fn readyz(State(s): State<AppState>) -> impl IntoResponse {
     let meta = s.services.meta.ping().await;
     let blobs = s.services.blobs.ping().await;
     let ready = meta.is_ok() && blobs.is_ok();
-    checks.insert(
-        "metadata".into(),
-        meta.map(|_| "ok".into()).unwrap_or_else(|e| e.to_string()),
-    );
-    checks.insert(
-        "blobs".into(),
-        blobs.map(|_| "ok".into()).unwrap_or_else(|e| e.to_string()),
-    );
-    let status = if ready {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
+    checks.insert("metadata".into(), meta.map(|_| "ok".into()).unwrap_or_else(|e| e.to_string()));
+    checks.insert("blobs".into(), blobs.map(|_| "ok".into()).unwrap_or_else(|e| e.to_string()));
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let word = if ready { "ok" } else { "unavailable" };
-    (
-        status,
-        Json(Health {
-            status: word.into(),
-            checks,
-        }),
-    )
+    (status, Json(Health { status: word.into(), checks }))
 }
 
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format")))]
 pub async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        s.metrics.render(),
-    )
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render())
 }

@@ -25,9 +25,7 @@ pub fn parse_range(header: &str, size: u64) -> RangeSpec {
         return RangeSpec::Full;
     };
     let num = |s: &str| -> Option<u64> {
-        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| s.parse().ok())
-            .flatten()
+        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
     };
     match (first.trim(), last.trim()) {
         ("", suffix) => match num(suffix) {
@@ -56,10 +54,7 @@ pub fn parse_range(header: &str, size: u64) -> RangeSpec {
 
 /// Whether an `If-None-Match` value matches `etag` (weak comparison, `*` matches all).
 pub fn none_match(header: &str, etag: &str) -> bool {
-    header
-        .split(',')
-        .map(str::trim)
-        .any(|t| t == "*" || t.trim_start_matches("W/") == etag)
+    header.split(',').map(str::trim).any(|t| t == "*" || t.trim_start_matches("W/") == etag)
 }
 
 /// Whether `If-Range` allows the range: a strong ETag match, or the exact date.
@@ -107,15 +102,7 @@ mod tests {
         assert!(!none_match("\"abd\"", "\"abc\""));
         assert!(if_range_holds("\"abc\"", "\"abc\"", 0));
         assert!(!if_range_holds("W/\"abc\"", "\"abc\"", 0));
-        assert!(if_range_holds(
-            "Sun, 06 Nov 1994 08:49:37 GMT",
-            "\"x\"",
-            784_111_777
-        ));
-        assert!(!if_range_holds(
-            "Sun, 06 Nov 1994 08:49:38 GMT",
-            "\"x\"",
-            784_111_777
-        ));
+        assert!(if_range_holds("Sun, 06 Nov 1994 08:49:37 GMT", "\"x\"", 784_111_777));
+        assert!(!if_range_holds("Sun, 06 Nov 1994 08:49:38 GMT", "\"x\"", 784_111_777));
     }
 }

@@ -2,17 +2,17 @@
 //! deletes, and reclamation of unreferenced content.
 
 use super::sql::{SqlMetaStore, get_i64, get_opt_str, get_str, is_unique_violation};
-use super::{CommittedUpload, FileRecord, ReclaimedBlob, StagedUpload, WriteMode};
+use super::{CarJob, CommittedUpload, FileRecord, ReclaimedBlob, StagedUpload, WriteMode};
 use crate::domain::{FilePath, PrefixRange, Timestamp, new_id};
 use crate::error::{Error, Result};
 use sqlx::any::AnyRow;
-use sqlx::{Any, Transaction};
+use sqlx::{Any, Row, Transaction};
 
 macro_rules! select_file {
     ($rest:literal) => {
         concat!(
             "SELECT f.id, f.owner_id, u.username AS owner_username, f.path, f.size, f.content_type, ",
-            "c.sha256, c.cid, c.car_cid, c.store, c.blob_key, f.created_at, f.updated_at ",
+            "c.sha256, c.cid, c.car_cid, c.car_size, f.content_id, c.store, c.blob_key, f.created_at, f.updated_at ",
             "FROM files f JOIN contents c ON c.id = f.content_id JOIN users u ON u.id = f.owner_id ",
             $rest
         )
@@ -30,6 +30,8 @@ fn file_from_row(row: &AnyRow) -> Result<FileRecord> {
         sha256: get_str(row, "sha256")?,
         cid: get_opt_str(row, "cid")?,
         car_cid: get_opt_str(row, "car_cid")?,
+        car_size: row.try_get::<Option<i64>, _>("car_size")?,
+        content_id: get_str(row, "content_id")?,
         store: get_str(row, "store")?,
         blob_key: get_str(row, "blob_key")?,
         created_at: Timestamp(get_i64(row, "created_at")?),
@@ -45,11 +47,7 @@ struct Existing {
     sha256: String,
 }
 
-async fn existing_at(
-    tx: &mut Transaction<'static, Any>,
-    owner: &str,
-    path: &str,
-) -> Result<Option<Existing>> {
+async fn existing_at(tx: &mut Transaction<'static, Any>, owner: &str, path: &str) -> Result<Option<Existing>> {
     let row = sqlx::query(
         "SELECT f.id, f.content_id, f.size, c.sha256 FROM files f JOIN contents c ON c.id = f.content_id \
          WHERE f.owner_id = $1 AND f.path = $2",
@@ -78,11 +76,7 @@ async fn release_content(tx: &mut Transaction<'static, Any>, content_id: &str) -
 }
 
 /// The first free `name (n).ext` for `path`.
-async fn free_numbered_path(
-    tx: &mut Transaction<'static, Any>,
-    owner: &str,
-    path: &FilePath,
-) -> Result<FilePath> {
+async fn free_numbered_path(tx: &mut Transaction<'static, Any>, owner: &str, path: &FilePath) -> Result<FilePath> {
     for n in 1..=10_000 {
         let candidate = path.numbered(n)?;
         if existing_at(tx, owner, candidate.as_str()).await?.is_none() {
@@ -107,8 +101,8 @@ impl SqlMetaStore {
             // Take a reference on the content: revive or share an existing row, or
             // insert one pointing at the staged blob.
             let row = sqlx::query(
-                "INSERT INTO contents (id, store, sha256, size, blob_key, refcount, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, 1, $6) \
+                "INSERT INTO contents (id, store, sha256, size, blob_key, refcount, created_at, cid) \
+                 VALUES ($1, $2, $3, $4, $5, 1, $6, $7) \
                  ON CONFLICT (store, sha256) DO UPDATE SET refcount = contents.refcount + 1 \
                  RETURNING id, blob_key",
             )
@@ -118,6 +112,7 @@ impl SqlMetaStore {
             .bind(up.size)
             .bind(&up.blob_key)
             .bind(now.0)
+            .bind(&up.cid)
             .fetch_one(&mut *tx)
             .await?;
             let content_id = get_str(&row, "id")?;
@@ -149,9 +144,7 @@ impl SqlMetaStore {
                 }
                 (mode, existing) => {
                     let path = match (mode, existing) {
-                        (WriteMode::Rename, Some(_)) => {
-                            free_numbered_path(&mut tx, owner, &up.path).await?
-                        }
+                        (WriteMode::Rename, Some(_)) => free_numbered_path(&mut tx, owner, &up.path).await?,
                         _ => up.path.clone(),
                     };
                     let id = new_id();
@@ -192,33 +185,19 @@ impl SqlMetaStore {
         }
         let mut out = Vec::with_capacity(written.len());
         for (file_id, created, redundant_blob) in written {
-            let row = sqlx::query(select_file!("WHERE f.id = $1"))
-                .bind(&file_id)
-                .fetch_one(&mut *tx)
-                .await?;
-            out.push(CommittedUpload {
-                file: file_from_row(&row)?,
-                created,
-                redundant_blob,
-            });
+            let row = sqlx::query(select_file!("WHERE f.id = $1")).bind(&file_id).fetch_one(&mut *tx).await?;
+            out.push(CommittedUpload { file: file_from_row(&row)?, created, redundant_blob });
         }
         tx.commit().await?;
         Ok(out)
     }
 
     pub(super) async fn file_by_id_sql(&self, id: &str) -> Result<Option<FileRecord>> {
-        let row = sqlx::query(select_file!("WHERE f.id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(select_file!("WHERE f.id = $1")).bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(file_from_row).transpose()
     }
 
-    pub(super) async fn file_by_path_sql(
-        &self,
-        owner: &str,
-        path: &str,
-    ) -> Result<Option<FileRecord>> {
+    pub(super) async fn file_by_path_sql(&self, owner: &str, path: &str) -> Result<Option<FileRecord>> {
         let row = sqlx::query(select_file!("WHERE f.owner_id = $1 AND f.path = $2"))
             .bind(owner)
             .bind(path)
@@ -247,49 +226,31 @@ impl SqlMetaStore {
         rows.iter().map(file_from_row).collect()
     }
 
-    pub(super) async fn move_file_sql(
-        &self,
-        owner: &str,
-        id: &str,
-        new_path: &str,
-    ) -> Result<FileRecord> {
+    pub(super) async fn move_file_sql(&self, owner: &str, id: &str, new_path: &str) -> Result<FileRecord> {
         let mut tx = self.begin().await?;
-        let r = sqlx::query(
-            "UPDATE files SET path = $1, updated_at = $2 WHERE id = $3 AND owner_id = $4",
-        )
-        .bind(new_path)
-        .bind(Timestamp::now().0)
-        .bind(id)
-        .bind(owner)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                Error::PathExists
-            } else {
-                e.into()
-            }
-        })?;
+        let r = sqlx::query("UPDATE files SET path = $1, updated_at = $2 WHERE id = $3 AND owner_id = $4")
+            .bind(new_path)
+            .bind(Timestamp::now().0)
+            .bind(id)
+            .bind(owner)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| if is_unique_violation(&e) { Error::PathExists } else { e.into() })?;
         if r.rows_affected() == 0 {
             return Err(Error::NotFound);
         }
-        let row = sqlx::query(select_file!("WHERE f.id = $1"))
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let row = sqlx::query(select_file!("WHERE f.id = $1")).bind(id).fetch_one(&mut *tx).await?;
         tx.commit().await?;
         file_from_row(&row)
     }
 
     pub(super) async fn delete_file_sql(&self, owner: &str, id: &str) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let row = sqlx::query(
-            "DELETE FROM files WHERE id = $1 AND owner_id = $2 RETURNING content_id, size",
-        )
-        .bind(id)
-        .bind(owner)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let row = sqlx::query("DELETE FROM files WHERE id = $1 AND owner_id = $2 RETURNING content_id, size")
+            .bind(id)
+            .bind(owner)
+            .fetch_optional(&mut *tx)
+            .await?;
         let Some(row) = row else { return Ok(false) };
         release_content(&mut tx, &get_str(&row, "content_id")?).await?;
         sqlx::query("UPDATE users SET used_bytes = used_bytes - $1, file_count = file_count - 1 WHERE id = $2")
@@ -309,23 +270,12 @@ impl SqlMetaStore {
         rows.iter().map(|r| get_str(r, "id")).collect()
     }
 
-    pub(super) async fn reclaim_content_sql(
-        &self,
-        content_id: &str,
-    ) -> Result<Option<ReclaimedBlob>> {
-        let row = sqlx::query(
-            "DELETE FROM contents WHERE id = $1 AND refcount = 0 RETURNING store, blob_key",
-        )
-        .bind(content_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| {
-            Ok(ReclaimedBlob {
-                store: get_str(&r, "store")?,
-                blob_key: get_str(&r, "blob_key")?,
-            })
-        })
-        .transpose()
+    pub(super) async fn reclaim_content_sql(&self, content_id: &str) -> Result<Option<ReclaimedBlob>> {
+        let row = sqlx::query("DELETE FROM contents WHERE id = $1 AND refcount = 0 RETURNING store, blob_key")
+            .bind(content_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok(ReclaimedBlob { store: get_str(&r, "store")?, blob_key: get_str(&r, "blob_key")? })).transpose()
     }
 
     pub(super) async fn blob_key_in_use_sql(&self, key: &str) -> Result<bool> {
@@ -334,5 +284,44 @@ impl SqlMetaStore {
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.is_some())
+    }
+
+    pub(super) async fn file_by_cid_sql(&self, owner: &str, cid: &str) -> Result<Option<FileRecord>> {
+        let row = sqlx::query(select_file!("WHERE f.owner_id = $1 AND c.cid = $2 ORDER BY f.path LIMIT 1"))
+            .bind(owner)
+            .bind(cid)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(file_from_row).transpose()
+    }
+
+    pub(super) async fn contents_missing_car_sql(&self, limit: u32) -> Result<Vec<CarJob>> {
+        let rows = sqlx::query(
+            "SELECT id, store, blob_key, cid, size FROM contents WHERE car_cid IS NULL AND cid IS NOT NULL AND refcount > 0 LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CarJob {
+                    content_id: get_str(r, "id")?,
+                    store: get_str(r, "store")?,
+                    blob_key: get_str(r, "blob_key")?,
+                    cid: get_str(r, "cid")?,
+                    size: get_i64(r, "size")?,
+                })
+            })
+            .collect()
+    }
+
+    pub(super) async fn set_car_sql(&self, content_id: &str, car_cid: &str, car_size: i64) -> Result<()> {
+        sqlx::query("UPDATE contents SET car_cid = $1, car_size = $2 WHERE id = $3")
+            .bind(car_cid)
+            .bind(car_size)
+            .bind(content_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 }

@@ -6,41 +6,34 @@ use anyhow::Context;
 use sqlx::{AnyPool, AssertSqlSafe};
 
 /// `(version, name, sql)` per backend, in order. Only the DDL differs between the two.
-const SQLITE: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../../migrations/sqlite/0001_init.sql"),
-)];
-const POSTGRES: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../../migrations/postgres/0001_init.sql"),
-)];
+const SQLITE: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../../migrations/sqlite/0001_init.sql")),
+    (2, "car_size", include_str!("../../migrations/sqlite/0002_car_size.sql")),
+];
+const POSTGRES: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
+    (2, "car_size", include_str!("../../migrations/postgres/0002_car_size.sql")),
+];
 
 pub async fn run(pool: &AnyPool, backend: Backend) -> anyhow::Result<()> {
     let migrations = match backend {
         Backend::Sqlite => SQLITE,
         Backend::Postgres => POSTGRES,
     };
-    sqlx::query(
-        "CREATE TABLE IF NOT EXISTS nimbus_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)",
-    )
-    .execute(pool)
-    .await
-    .context("creating the migrations table")?;
+    sqlx::query("CREATE TABLE IF NOT EXISTS nimbus_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)")
+        .execute(pool)
+        .await
+        .context("creating the migrations table")?;
     for (version, name, sql) in migrations {
         let mut tx = pool.begin().await?;
         // On PostgreSQL, serialise concurrent start-ups of several instances.
         if backend == Backend::Postgres {
-            sqlx::query("LOCK TABLE nimbus_migrations IN EXCLUSIVE MODE")
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query("LOCK TABLE nimbus_migrations IN EXCLUSIVE MODE").execute(&mut *tx).await?;
         }
-        let done: Option<i64> =
-            sqlx::query_scalar("SELECT version FROM nimbus_migrations WHERE version = $1")
-                .bind(version)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let done: Option<i64> = sqlx::query_scalar("SELECT version FROM nimbus_migrations WHERE version = $1")
+            .bind(version)
+            .fetch_optional(&mut *tx)
+            .await?;
         if done.is_some() {
             continue;
         }
@@ -65,12 +58,7 @@ pub async fn run(pool: &AnyPool, backend: Backend) -> anyhow::Result<()> {
 /// migrations keep to one statement per `;`-terminated block, with no `;` inside.
 fn split_statements(sql: &str) -> Vec<String> {
     sql.split(";\n")
-        .map(|s| {
-            s.lines()
-                .filter(|l| !l.trim_start().starts_with("--"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
+        .map(|s| s.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n"))
         .map(|s| s.trim().trim_end_matches(';').to_string())
         .filter(|s| !s.is_empty())
         .collect()

@@ -32,12 +32,7 @@ pub trait MetaStore: Send + Sync + 'static {
     async fn user_by_login(&self, login_key: &str) -> Result<Option<UserRecord>>;
     async fn update_user(&self, id: &str, patch: UserPatch) -> Result<UserRecord>;
     /// Sets a new password hash and revokes every session but `keep_session`.
-    async fn set_password(
-        &self,
-        user_id: &str,
-        hash: &str,
-        keep_session: Option<&str>,
-    ) -> Result<()>;
+    async fn set_password(&self, user_id: &str, hash: &str, keep_session: Option<&str>) -> Result<()>;
     /// Removes the user, their sessions and files, releasing the files' content.
     async fn delete_user(&self, id: &str) -> Result<()>;
 
@@ -45,10 +40,7 @@ pub trait MetaStore: Send + Sync + 'static {
 
     async fn create_session(&self, session: &SessionRecord) -> Result<()>;
     /// The session with this token hash and its user, expired or not.
-    async fn session_by_token_hash(
-        &self,
-        token_hash: &str,
-    ) -> Result<Option<(SessionRecord, UserRecord)>>;
+    async fn session_by_token_hash(&self, token_hash: &str) -> Result<Option<(SessionRecord, UserRecord)>>;
     /// Returns whether a session was deleted.
     async fn delete_session(&self, id: &str) -> Result<bool>;
     /// Removes sessions that expired before `now`; returns how many.
@@ -58,11 +50,7 @@ pub trait MetaStore: Send + Sync + 'static {
 
     /// Commits a batch of staged uploads in one transaction: content references, file
     /// rows, and the owner's usage (checked against the quota). All or nothing.
-    async fn commit_uploads(
-        &self,
-        owner_id: &str,
-        uploads: Vec<StagedUpload>,
-    ) -> Result<Vec<CommittedUpload>>;
+    async fn commit_uploads(&self, owner_id: &str, uploads: Vec<StagedUpload>) -> Result<Vec<CommittedUpload>>;
     async fn file_by_id(&self, id: &str) -> Result<Option<FileRecord>>;
     async fn file_by_path(&self, owner_id: &str, path: &str) -> Result<Option<FileRecord>>;
     /// The owner's files with `lo <= path < hi` and `path > after`, by path.
@@ -77,6 +65,14 @@ pub trait MetaStore: Send + Sync + 'static {
     async fn move_file(&self, owner_id: &str, id: &str, new_path: &str) -> Result<FileRecord>;
     /// Deletes the owner's file; returns false when there was none.
     async fn delete_file(&self, owner_id: &str, id: &str) -> Result<bool>;
+    /// One of the owner's files whose content has this CID (v1, base32).
+    async fn file_by_cid(&self, owner_id: &str, cid: &str) -> Result<Option<FileRecord>>;
+
+    // ---- CAR exports ----
+
+    /// Referenced contents whose `car_cid` is not computed yet.
+    async fn contents_missing_car(&self, limit: u32) -> Result<Vec<CarJob>>;
+    async fn set_car(&self, content_id: &str, car_cid: &str, car_size: i64) -> Result<()>;
 
     // ---- content reclamation ----
 

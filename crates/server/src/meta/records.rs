@@ -73,6 +73,8 @@ pub struct StagedUpload {
     pub mode: WriteMode,
     pub content_type: String,
     pub sha256: String,
+    /// UnixFS CIDv1 of the content.
+    pub cid: String,
     pub size: i64,
     /// Which blob store holds the bytes; dedup happens within one store only.
     pub store: String,
@@ -99,6 +101,9 @@ pub struct FileRecord {
     pub sha256: String,
     pub cid: Option<String>,
     pub car_cid: Option<String>,
+    /// Byte length of the CAR export, once `car_cid` is known.
+    pub car_size: Option<i64>,
+    pub content_id: String,
     pub store: String,
     pub blob_key: String,
     pub created_at: Timestamp,
@@ -109,4 +114,14 @@ pub struct FileRecord {
 pub struct ReclaimedBlob {
     pub store: String,
     pub blob_key: String,
+}
+
+/// A content whose CAR export has not been hashed yet.
+#[derive(Debug, Clone)]
+pub struct CarJob {
+    pub content_id: String,
+    pub store: String,
+    pub blob_key: String,
+    pub cid: String,
+    pub size: i64,
 }

@@ -53,10 +53,7 @@ impl SqlMetaStore {
             }
             _ => url.to_string(),
         };
-        let pool = options
-            .connect(&url)
-            .await
-            .context("connecting to the metadata database")?;
+        let pool = options.connect(&url).await.context("connecting to the metadata database")?;
         migrate::run(&pool, backend).await?;
         Ok(SqlMetaStore { pool, backend })
     }
@@ -131,10 +128,7 @@ impl super::MetaStore for SqlMetaStore {
     async fn create_session(&self, s: &super::SessionRecord) -> Result<()> {
         self.create_session_sql(s).await
     }
-    async fn session_by_token_hash(
-        &self,
-        h: &str,
-    ) -> Result<Option<(super::SessionRecord, super::UserRecord)>> {
+    async fn session_by_token_hash(&self, h: &str) -> Result<Option<(super::SessionRecord, super::UserRecord)>> {
         self.session_by_token_hash_sql(h).await
     }
     async fn delete_session(&self, id: &str) -> Result<bool> {
@@ -143,11 +137,7 @@ impl super::MetaStore for SqlMetaStore {
     async fn purge_expired_sessions(&self, now: crate::domain::Timestamp) -> Result<u64> {
         self.purge_expired_sessions_sql(now).await
     }
-    async fn commit_uploads(
-        &self,
-        owner: &str,
-        ups: Vec<super::StagedUpload>,
-    ) -> Result<Vec<super::CommittedUpload>> {
+    async fn commit_uploads(&self, owner: &str, ups: Vec<super::StagedUpload>) -> Result<Vec<super::CommittedUpload>> {
         self.commit_uploads_sql(owner, ups).await
     }
     async fn file_by_id(&self, id: &str) -> Result<Option<super::FileRecord>> {
@@ -170,6 +160,15 @@ impl super::MetaStore for SqlMetaStore {
     }
     async fn delete_file(&self, owner: &str, id: &str) -> Result<bool> {
         self.delete_file_sql(owner, id).await
+    }
+    async fn file_by_cid(&self, owner: &str, cid: &str) -> Result<Option<super::FileRecord>> {
+        self.file_by_cid_sql(owner, cid).await
+    }
+    async fn contents_missing_car(&self, limit: u32) -> Result<Vec<super::CarJob>> {
+        self.contents_missing_car_sql(limit).await
+    }
+    async fn set_car(&self, content_id: &str, car_cid: &str, car_size: i64) -> Result<()> {
+        self.set_car_sql(content_id, car_cid, car_size).await
     }
     async fn unreferenced_contents(&self, limit: u32) -> Result<Vec<String>> {
         self.unreferenced_contents_sql(limit).await

@@ -1,8 +1,6 @@
 //! Users and sessions in SQL.
 
-use super::sql::{
-    SqlMetaStore, get_flag, get_i64, get_opt_str, get_str, is_unique_violation, violation_text,
-};
+use super::sql::{SqlMetaStore, get_flag, get_i64, get_opt_str, get_str, is_unique_violation, violation_text};
 use super::{NewUser, SessionRecord, UserPatch, UserRecord};
 use crate::domain::Timestamp;
 use crate::error::{Error, Result};
@@ -41,11 +39,7 @@ pub(super) fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
 
 fn unique_error(e: sqlx::Error) -> Error {
     if is_unique_violation(&e) {
-        if violation_text(&e).contains("email") {
-            Error::EmailTaken
-        } else {
-            Error::UsernameTaken
-        }
+        if violation_text(&e).contains("email") { Error::EmailTaken } else { Error::UsernameTaken }
     } else {
         e.into()
     }
@@ -74,29 +68,21 @@ impl SqlMetaStore {
         .execute(&mut *tx)
         .await
         .map_err(unique_error)?;
-        let row = sqlx::query(select_user!("WHERE u.id = $1"))
-            .bind(&u.id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let row = sqlx::query(select_user!("WHERE u.id = $1")).bind(&u.id).fetch_one(&mut *tx).await?;
         tx.commit().await?;
         user_from_row(&row)
     }
 
     pub(super) async fn user_by_id_sql(&self, id: &str) -> Result<Option<UserRecord>> {
-        let row = sqlx::query(select_user!("WHERE u.id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(select_user!("WHERE u.id = $1")).bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(user_from_row).transpose()
     }
 
     pub(super) async fn user_by_login_sql(&self, key: &str) -> Result<Option<UserRecord>> {
-        let row = sqlx::query(select_user!(
-            "WHERE u.username_key = $1 OR u.email_key = $1"
-        ))
-        .bind(key)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query(select_user!("WHERE u.username_key = $1 OR u.email_key = $1"))
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(user_from_row).transpose()
     }
 
@@ -132,27 +118,15 @@ impl SqlMetaStore {
                 .await?;
         }
         if let Some(last) = &p.last_name {
-            sqlx::query("UPDATE users SET last_name = $1 WHERE id = $2")
-                .bind(last)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query("UPDATE users SET last_name = $1 WHERE id = $2").bind(last).bind(id).execute(&mut *tx).await?;
         }
-        let row = sqlx::query(select_user!("WHERE u.id = $1"))
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let row = sqlx::query(select_user!("WHERE u.id = $1")).bind(id).fetch_optional(&mut *tx).await?;
         let row = row.ok_or(Error::Unauthorized)?;
         tx.commit().await?;
         user_from_row(&row)
     }
 
-    pub(super) async fn set_password_sql(
-        &self,
-        user_id: &str,
-        hash: &str,
-        keep: Option<&str>,
-    ) -> Result<()> {
+    pub(super) async fn set_password_sql(&self, user_id: &str, hash: &str, keep: Option<&str>) -> Result<()> {
         let mut tx = self.begin().await?;
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(hash)
@@ -180,38 +154,28 @@ impl SqlMetaStore {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM files WHERE owner_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM users WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query("DELETE FROM files WHERE owner_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
     }
 
     pub(super) async fn create_session_sql(&self, s: &SessionRecord) -> Result<()> {
-        sqlx::query("INSERT INTO sessions (id, token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&s.id)
-            .bind(&s.token_hash)
-            .bind(&s.user_id)
-            .bind(s.created_at.0)
-            .bind(s.expires_at.0)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO sessions (id, token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&s.id)
+        .bind(&s.token_hash)
+        .bind(&s.user_id)
+        .bind(s.created_at.0)
+        .bind(s.expires_at.0)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
-    pub(super) async fn session_by_token_hash_sql(
-        &self,
-        hash: &str,
-    ) -> Result<Option<(SessionRecord, UserRecord)>> {
+    pub(super) async fn session_by_token_hash_sql(&self, hash: &str) -> Result<Option<(SessionRecord, UserRecord)>> {
         let row = sqlx::query(concat!(
             "SELECT ",
             user_columns!(),
@@ -234,18 +198,12 @@ impl SqlMetaStore {
     }
 
     pub(super) async fn delete_session_sql(&self, id: &str) -> Result<bool> {
-        let r = sqlx::query("DELETE FROM sessions WHERE id = $1")
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        let r = sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id).execute(&self.pool).await?;
         Ok(r.rows_affected() > 0)
     }
 
     pub(super) async fn purge_expired_sessions_sql(&self, now: Timestamp) -> Result<u64> {
-        let r = sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
-            .bind(now.0)
-            .execute(&self.pool)
-            .await?;
+        let r = sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now.0).execute(&self.pool).await?;
         Ok(r.rows_affected())
     }
 }

@@ -2,9 +2,7 @@
 //! and account deletion. Every token maps to a session row, so revocation is immediate.
 
 use super::{Settings, passwords};
-use crate::domain::{
-    Email, Password, PersonName, Timestamp, Username, new_id, new_secret_token, sha256_hex,
-};
+use crate::domain::{Email, Password, PersonName, Timestamp, Username, new_id, new_secret_token, sha256_hex};
 use crate::error::{Error, Result};
 use crate::meta::{MetaStore, NewUser, SessionRecord, UserPatch, UserRecord};
 use nimbus_api::{RegisterRequest, UpdateMeRequest};
@@ -47,11 +45,7 @@ impl FieldErrors {
         }
     }
     fn finish(self) -> Result<()> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::Validation(self.0))
-        }
+        if self.0.is_empty() { Ok(()) } else { Err(Error::Validation(self.0)) }
     }
 }
 
@@ -95,12 +89,8 @@ impl Accounts {
 
     /// Checks a username-or-email and password and opens a session.
     pub async fn login(&self, login: &str, password: &str) -> Result<NewLogin> {
-        let user = self
-            .meta
-            .user_by_login(&login.trim().to_lowercase())
-            .await?;
-        let ok =
-            passwords::verify(password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
+        let user = self.meta.user_by_login(&login.trim().to_lowercase()).await?;
+        let ok = passwords::verify(password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
         let user = match user {
             Some(u) if ok => u,
             _ => return Err(Error::InvalidCredentials),
@@ -119,23 +109,15 @@ impl Accounts {
             token_hash: sha256_hex(token.as_bytes()),
             user_id: user.id.clone(),
             created_at: now,
-            expires_at: now
-                .plus_secs(i64::try_from(self.settings.session_ttl_secs).unwrap_or(i64::MAX / 2)),
+            expires_at: now.plus_secs(i64::try_from(self.settings.session_ttl_secs).unwrap_or(i64::MAX / 2)),
         };
         self.meta.create_session(&session).await?;
-        Ok(NewLogin {
-            token,
-            session,
-            user,
-        })
+        Ok(NewLogin { token, session, user })
     }
 
     /// Resolves a bearer token to its principal.
     pub async fn authenticate(&self, token: &str) -> Result<Principal> {
-        let found = self
-            .meta
-            .session_by_token_hash(&sha256_hex(token.as_bytes()))
-            .await?;
+        let found = self.meta.session_by_token_hash(&sha256_hex(token.as_bytes())).await?;
         let (session, user) = found.ok_or(Error::Unauthorized)?;
         if session.expires_at < Timestamp::now() {
             return Err(Error::TokenExpired);
@@ -143,39 +125,28 @@ impl Accounts {
         if user.disabled {
             return Err(Error::Unauthorized);
         }
-        Ok(Principal {
-            user,
-            session_id: session.id,
-        })
+        Ok(Principal { user, session_id: session.id })
     }
 
     pub async fn logout(&self, who: &Principal) -> Result<()> {
-        if self.meta.delete_session(&who.session_id).await? {
-            Ok(())
-        } else {
-            Err(Error::Unauthorized)
-        }
+        if self.meta.delete_session(&who.session_id).await? { Ok(()) } else { Err(Error::Unauthorized) }
     }
 
     pub async fn update_me(&self, who: &Principal, req: UpdateMeRequest) -> Result<UserRecord> {
         let mut errs = FieldErrors::default();
         let mut patch = UserPatch::default();
         if let Some(u) = req.username.as_deref() {
-            patch.username = errs
-                .take(Username::parse(u))
-                .map(|u| (u.as_str().to_string(), u.key()));
+            patch.username = errs.take(Username::parse(u)).map(|u| (u.as_str().to_string(), u.key()));
         }
         if let Some(e) = req.email.as_deref().map(str::trim) {
             patch.email = if e.is_empty() {
                 Some(None)
             } else {
-                errs.take(Email::parse(e))
-                    .map(|e| Some((e.as_str().to_string(), e.key())))
+                errs.take(Email::parse(e)).map(|e| Some((e.as_str().to_string(), e.key())))
             };
         }
         if req.first_name.is_some() {
-            patch.first_name =
-                errs.take(PersonName::parse(req.first_name.as_deref(), "first_name"));
+            patch.first_name = errs.take(PersonName::parse(req.first_name.as_deref(), "first_name"));
         }
         if req.last_name.is_some() {
             patch.last_name = errs.take(PersonName::parse(req.last_name.as_deref(), "last_name"));
@@ -191,9 +162,7 @@ impl Accounts {
             return Err(Error::WrongPassword);
         }
         let hash = passwords::hash(new.as_str()).await?;
-        self.meta
-            .set_password(&who.user.id, &hash, Some(&who.session_id))
-            .await
+        self.meta.set_password(&who.user.id, &hash, Some(&who.session_id)).await
     }
 
     /// Deletes the account with its files and sessions, after checking the password.

@@ -18,6 +18,8 @@ pub struct Files {
     pub(super) meta: Arc<dyn MetaStore>,
     pub(super) blobs: Arc<dyn BlobStore>,
     pub(super) settings: Settings,
+    /// Wakes the CAR indexer when new content is committed.
+    pub(super) car_wakeup: Arc<tokio::sync::Notify>,
 }
 
 /// One page of a listing and the cursor for the next.
@@ -27,12 +29,13 @@ pub struct FilePage {
 }
 
 impl Files {
-    pub fn new(meta: Arc<dyn MetaStore>, blobs: Arc<dyn BlobStore>, settings: Settings) -> Self {
-        Files {
-            meta,
-            blobs,
-            settings,
-        }
+    pub fn new(
+        meta: Arc<dyn MetaStore>,
+        blobs: Arc<dyn BlobStore>,
+        settings: Settings,
+        car_wakeup: Arc<tokio::sync::Notify>,
+    ) -> Self {
+        Files { meta, blobs, settings, car_wakeup }
     }
 
     pub fn max_upload_bytes(&self) -> u64 {
@@ -58,10 +61,7 @@ impl Files {
     }
 
     pub async fn by_path(&self, who: &Principal, path: &FilePath) -> Result<FileRecord> {
-        self.meta
-            .file_by_path(&who.user.id, path.as_str())
-            .await?
-            .ok_or(Error::NotFound)
+        self.meta.file_by_path(&who.user.id, path.as_str()).await?.ok_or(Error::NotFound)
     }
 
     pub async fn list(
@@ -79,10 +79,7 @@ impl Files {
         };
         let after = cursor.map(decode_cursor).transpose()?;
         // Fetch one extra row to know whether another page follows.
-        let mut items = self
-            .meta
-            .list_files(&who.user.id, &range, after.as_deref(), limit + 1)
-            .await?;
+        let mut items = self.meta.list_files(&who.user.id, &range, after.as_deref(), limit + 1).await?;
         let next_cursor = if items.len() > limit as usize {
             items.truncate(limit as usize);
             items.last().map(|f| hex::encode(f.path.as_bytes()))
@@ -98,37 +95,30 @@ impl Files {
         if path.as_str() == file.path {
             return Ok(file);
         }
-        self.meta
-            .move_file(&who.user.id, &file.id, path.as_str())
-            .await
+        self.meta.move_file(&who.user.id, &file.id, path.as_str()).await
     }
 
     pub async fn delete(&self, who: &Principal, id: &str) -> Result<()> {
         let file = self.owned(who, id).await?;
-        if self.meta.delete_file(&who.user.id, &file.id).await? {
-            Ok(())
-        } else {
-            Err(Error::NotFound)
-        }
+        if self.meta.delete_file(&who.user.id, &file.id).await? { Ok(()) } else { Err(Error::NotFound) }
     }
 
     pub async fn delete_path(&self, who: &Principal, path: &FilePath) -> Result<()> {
         let file = self.by_path(who, path).await?;
-        if self.meta.delete_file(&who.user.id, &file.id).await? {
-            Ok(())
-        } else {
-            Err(Error::NotFound)
-        }
+        if self.meta.delete_file(&who.user.id, &file.id).await? { Ok(()) } else { Err(Error::NotFound) }
+    }
+
+    /// A file of the caller's with this CID (any base or version); `BadRequest` if it is
+    /// not a CID, `NotFound` if the caller may read no such file.
+    pub async fn by_cid(&self, who: &Principal, cid: &str) -> Result<FileRecord> {
+        let cid = crate::content::parse_cid(cid).ok_or_else(|| Error::BadRequest("not a CID".into()))?;
+        self.meta.file_by_cid(&who.user.id, &cid).await?.ok_or(Error::NotFound)
     }
 
     /// Streams `range` of a file the caller was already allowed to see.
     pub async fn open(&self, file: &FileRecord, range: Range<u64>) -> Result<ByteStream> {
         if file.store != self.blobs.name() {
-            return Err(Error::Internal(anyhow::anyhow!(
-                "file {} lives in unknown store {}",
-                file.id,
-                file.store
-            )));
+            return Err(Error::Internal(anyhow::anyhow!("file {} lives in unknown store {}", file.id, file.store)));
         }
         Ok(self.blobs.read(&file.blob_key, range).await?)
     }

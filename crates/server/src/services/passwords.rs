@@ -2,9 +2,7 @@
 
 use crate::error::{Error, Result};
 use argon2::Argon2;
-use argon2::password_hash::{
-    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
-};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use std::sync::OnceLock;
 
 /// An Argon2id PHC string for `password` (default parameters: 19 MiB, t=2, p=1).
@@ -26,15 +24,10 @@ pub async fn hash(password: &str) -> Result<String> {
 pub async fn verify(password: &str, phc: Option<&str>) -> Result<bool> {
     let password = password.to_string();
     let known = phc.is_some();
-    let phc = phc
-        .map(str::to_string)
-        .unwrap_or_else(|| dummy_hash().to_string());
+    let phc = phc.map(str::to_string).unwrap_or_else(|| dummy_hash().to_string());
     tokio::task::spawn_blocking(move || {
-        let parsed = PasswordHash::new(&phc)
-            .map_err(|e| Error::Internal(anyhow::anyhow!("stored hash: {e}")))?;
-        let ok = Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok();
+        let parsed = PasswordHash::new(&phc).map_err(|e| Error::Internal(anyhow::anyhow!("stored hash: {e}")))?;
+        let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
         Ok(ok && known)
     })
     .await
@@ -45,10 +38,7 @@ fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
     DUMMY.get_or_init(|| {
         let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(b"not a password", &salt)
-            .map(|h| h.to_string())
-            .unwrap_or_default()
+        Argon2::default().hash_password(b"not a password", &salt).map(|h| h.to_string()).unwrap_or_default()
     })
 }
 

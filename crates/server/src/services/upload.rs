@@ -75,24 +75,17 @@ impl Files {
         let digest = hasher.finish();
         let key = temp.persist(&digest.sha256).await?;
         metrics::counter!("nimbus_upload_bytes_total").increment(digest.size);
-        Ok(StagedBlob {
-            digest,
-            key: Some(key),
-            store: self.blobs.clone(),
-        })
+        Ok(StagedBlob { digest, key: Some(key), store: self.blobs.clone() })
     }
 
     /// Commits staged uploads of `owner` in one metadata transaction (all or nothing).
     ///
     /// Runs as its own task, so a client that disconnects now cannot cancel it half-way:
     /// either the files are committed, or their blobs are deleted.
-    pub async fn commit(
-        &self,
-        owner_id: &str,
-        uploads: Vec<PendingUpload>,
-    ) -> Result<Vec<CommittedUpload>> {
+    pub async fn commit(&self, owner_id: &str, uploads: Vec<PendingUpload>) -> Result<Vec<CommittedUpload>> {
         let meta = self.meta.clone();
         let store = self.blobs.clone();
+        let car_wakeup = self.car_wakeup.clone();
         let owner_id = owner_id.to_string();
         let task = tokio::spawn(async move {
             let mut staged = Vec::with_capacity(uploads.len());
@@ -103,6 +96,7 @@ impl Files {
                     mode: up.mode,
                     content_type: up.content_type,
                     sha256: up.blob.digest.sha256.clone(),
+                    cid: up.blob.digest.cid.clone(),
                     size: i64::try_from(up.blob.digest.size).unwrap_or(i64::MAX),
                     store: store.name().to_string(),
                     blob_key: up.blob.key.clone().unwrap_or_default(),
@@ -113,6 +107,9 @@ impl Files {
             let committed = meta.commit_uploads(&owner_id, staged).await?;
             for guard in guards {
                 guard.disarm();
+            }
+            if committed.iter().any(|c| c.file.car_cid.is_none()) {
+                car_wakeup.notify_one();
             }
             for c in &committed {
                 if let Some(key) = &c.redundant_blob {

@@ -54,35 +54,20 @@ async fn register_validates_every_field() {
         let err = s.anon.register(&req).await.expect_err("must be refused");
         assert_eq!(err.status().unwrap(), 422, "{field}");
         assert_eq!(err.code(), Some("validation_failed"));
-        let nimbus_client::ClientError::Api { body, .. } = err else {
-            panic!()
-        };
+        let nimbus_client::ClientError::Api { body, .. } = err else { panic!() };
         assert!(body.error.fields.unwrap().contains_key(field), "{field}");
     }
     // Nothing half-created: the valid username is still free.
-    s.anon
-        .register(&reg("carol", PASSWORD, None))
-        .await
-        .unwrap();
+    s.anon.register(&reg("carol", PASSWORD, None)).await.unwrap();
 }
 
 #[tokio::test]
 async fn usernames_and_emails_are_unique_case_insensitively() {
     let s = TestServer::start().await;
-    s.anon
-        .register(&reg("Dave", PASSWORD, Some("dave@example.org")))
-        .await
-        .unwrap();
+    s.anon.register(&reg("Dave", PASSWORD, Some("dave@example.org"))).await.unwrap();
+    assert_eq!(code(s.anon.register(&reg("dave", PASSWORD, None)).await), (409, "username_taken".into()));
     assert_eq!(
-        code(s.anon.register(&reg("dave", PASSWORD, None)).await),
-        (409, "username_taken".into())
-    );
-    assert_eq!(
-        code(
-            s.anon
-                .register(&reg("dave2", PASSWORD, Some("DAVE@example.org")))
-                .await
-        ),
+        code(s.anon.register(&reg("dave2", PASSWORD, Some("DAVE@example.org"))).await),
         (409, "email_taken".into())
     );
 }
@@ -90,13 +75,7 @@ async fn usernames_and_emails_are_unique_case_insensitively() {
 #[tokio::test]
 async fn malformed_and_mistyped_json_get_400_and_422() {
     let s = TestServer::start().await;
-    let r = s
-        .anon
-        .request(Method::POST, "/api/v1/auth/register")
-        .body("{not json")
-        .send()
-        .await
-        .unwrap();
+    let r = s.anon.request(Method::POST, "/api/v1/auth/register").body("{not json").send().await.unwrap();
     assert_eq!(r.status(), 400);
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "bad_request");
@@ -108,54 +87,30 @@ async fn malformed_and_mistyped_json_get_400_and_422() {
         .await
         .unwrap();
     assert_eq!(r.status(), 422);
-    let r = s
-        .anon
-        .request(Method::POST, "/api/v1/auth/login")
-        .json(&serde_json::json!({}))
-        .send()
-        .await
-        .unwrap();
+    let r = s.anon.request(Method::POST, "/api/v1/auth/login").json(&serde_json::json!({})).send().await.unwrap();
     assert_eq!(r.status(), 422);
 }
 
 #[tokio::test]
 async fn login_by_username_or_email_and_wrong_credentials() {
     let s = TestServer::start().await;
-    s.anon
-        .register(&reg("erin", PASSWORD, Some("erin@example.org")))
-        .await
-        .unwrap();
+    s.anon.register(&reg("erin", PASSWORD, Some("erin@example.org"))).await.unwrap();
     let (c, resp) = s.anon.login("ERIN", PASSWORD).await.unwrap();
     assert_eq!(resp.token_type, "Bearer");
     assert!(resp.access_token.len() >= 32);
     assert_eq!(resp.user.username, "erin");
     assert_eq!(c.me().await.unwrap().username, "erin");
     s.anon.login("erin@example.org", PASSWORD).await.unwrap();
-    assert_eq!(
-        code(s.anon.login("erin", "wrong password").await),
-        (401, "invalid_credentials".into())
-    );
-    assert_eq!(
-        code(s.anon.login("nobody", PASSWORD).await),
-        (401, "invalid_credentials".into())
-    );
+    assert_eq!(code(s.anon.login("erin", "wrong password").await), (401, "invalid_credentials".into()));
+    assert_eq!(code(s.anon.login("nobody", PASSWORD).await), (401, "invalid_credentials".into()));
 }
 
 #[tokio::test]
 async fn requests_without_valid_tokens_are_401() {
     let s = TestServer::start().await;
     assert_eq!(code(s.anon.me().await), (401, "unauthorized".into()));
-    assert_eq!(
-        code(s.anon.with_token("nmb_forged").me().await),
-        (401, "unauthorized".into())
-    );
-    let r = s
-        .anon
-        .request(Method::GET, "/api/v1/files")
-        .header("Authorization", "Basic abc")
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(code(s.anon.with_token("nmb_forged").me().await), (401, "unauthorized".into()));
+    let r = s.anon.request(Method::GET, "/api/v1/files").header("Authorization", "Basic abc").send().await.unwrap();
     assert_eq!(r.status(), 401);
 }
 
@@ -181,41 +136,14 @@ async fn session_cookie_is_httponly_lax_and_authenticates() {
         .send()
         .await
         .unwrap();
-    let cookie = r
-        .headers()
-        .get(header::SET_COOKIE)
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_string();
-    assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
-        "{cookie}"
-    );
+    let cookie = r.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap().to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
     let pair = cookie.split(';').next().unwrap().to_string();
-    let me = s
-        .anon
-        .request(Method::GET, "/api/v1/me")
-        .header(header::COOKIE, &pair)
-        .send()
-        .await
-        .unwrap();
+    let me = s.anon.request(Method::GET, "/api/v1/me").header(header::COOKIE, &pair).send().await.unwrap();
     assert_eq!(me.status(), 200);
-    let out = s
-        .anon
-        .request(Method::POST, "/api/v1/auth/logout")
-        .header(header::COOKIE, &pair)
-        .send()
-        .await
-        .unwrap();
+    let out = s.anon.request(Method::POST, "/api/v1/auth/logout").header(header::COOKIE, &pair).send().await.unwrap();
     assert_eq!(out.status(), 204);
-    let me = s
-        .anon
-        .request(Method::GET, "/api/v1/me")
-        .header(header::COOKIE, &pair)
-        .send()
-        .await
-        .unwrap();
+    let me = s.anon.request(Method::GET, "/api/v1/me").header(header::COOKIE, &pair).send().await.unwrap();
     assert_eq!(me.status(), 401);
 }
 
@@ -232,38 +160,14 @@ async fn patch_me_validates_and_keeps_uniqueness() {
         })
         .await
         .unwrap();
-    assert_eq!(
-        (u.first_name.as_deref(), u.email.as_deref()),
-        (Some("Hank"), Some("h@example.org"))
-    );
-    let taken = UpdateMeRequest {
-        email: Some("IVY@example.org".into()),
-        ..Default::default()
-    };
+    assert_eq!((u.first_name.as_deref(), u.email.as_deref()), (Some("Hank"), Some("h@example.org")));
+    let taken = UpdateMeRequest { email: Some("IVY@example.org".into()), ..Default::default() };
     assert_eq!(code(h.update_me(&taken).await), (409, "email_taken".into()));
-    let taken = UpdateMeRequest {
-        username: Some("Ivy".into()),
-        ..Default::default()
-    };
-    assert_eq!(
-        code(h.update_me(&taken).await),
-        (409, "username_taken".into())
-    );
-    let bad = UpdateMeRequest {
-        username: Some("a".into()),
-        ..Default::default()
-    };
-    assert_eq!(
-        code(h.update_me(&bad).await),
-        (422, "validation_failed".into())
-    );
-    let renamed = h
-        .update_me(&UpdateMeRequest {
-            username: Some("henry".into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let taken = UpdateMeRequest { username: Some("Ivy".into()), ..Default::default() };
+    assert_eq!(code(h.update_me(&taken).await), (409, "username_taken".into()));
+    let bad = UpdateMeRequest { username: Some("a".into()), ..Default::default() };
+    assert_eq!(code(h.update_me(&bad).await), (422, "validation_failed".into()));
+    let renamed = h.update_me(&UpdateMeRequest { username: Some("henry".into()), ..Default::default() }).await.unwrap();
     assert_eq!(renamed.username, "henry");
     s.anon.login("henry", PASSWORD).await.unwrap();
 }
@@ -273,24 +177,13 @@ async fn password_change_revokes_other_sessions_only() {
     let s = TestServer::start().await;
     let a = s.user("jack").await;
     let b = s.anon.login("jack", PASSWORD).await.unwrap().0;
-    assert_eq!(
-        code(a.change_password("wrong password", "new password 1").await),
-        (403, "invalid_credentials".into())
-    );
-    a.me()
-        .await
-        .expect("a wrong current password keeps the session");
-    assert_eq!(
-        code(a.change_password(PASSWORD, "short").await),
-        (422, "validation_failed".into())
-    );
+    assert_eq!(code(a.change_password("wrong password", "new password 1").await), (403, "invalid_credentials".into()));
+    a.me().await.expect("a wrong current password keeps the session");
+    assert_eq!(code(a.change_password(PASSWORD, "short").await), (422, "validation_failed".into()));
     a.change_password(PASSWORD, "new password 1").await.unwrap();
     a.me().await.expect("the current session stays");
     assert_eq!(code(b.me().await), (401, "unauthorized".into()));
-    assert_eq!(
-        code(s.anon.login("jack", PASSWORD).await),
-        (401, "invalid_credentials".into())
-    );
+    assert_eq!(code(s.anon.login("jack", PASSWORD).await), (401, "invalid_credentials".into()));
     s.anon.login("jack", "new password 1").await.unwrap();
 }
 
@@ -298,9 +191,7 @@ async fn password_change_revokes_other_sessions_only() {
 async fn deleting_the_account_removes_files_and_tokens() {
     let s = TestServer::start().await;
     let k = s.user("kate").await;
-    k.put("notes/a.txt", "hello", &PutOptions::default())
-        .await
-        .unwrap();
+    k.put("notes/a.txt", "hello", &PutOptions::default()).await.unwrap();
     let other = s.anon.login("kate", PASSWORD).await.unwrap().0;
     let r = k
         .request(Method::DELETE, "/api/v1/me")
@@ -312,20 +203,10 @@ async fn deleting_the_account_removes_files_and_tokens() {
     k.delete_me(PASSWORD).await.unwrap();
     assert_eq!(code(k.me().await), (401, "unauthorized".into()));
     assert_eq!(code(other.me().await), (401, "unauthorized".into()));
-    assert_eq!(
-        code(s.anon.login("kate", PASSWORD).await),
-        (401, "invalid_credentials".into())
-    );
+    assert_eq!(code(s.anon.login("kate", PASSWORD).await), (401, "invalid_credentials".into()));
     // The name is free again, and the new account starts empty.
     let again = s.user("kate").await;
-    assert!(
-        again
-            .list_files(None, None, None)
-            .await
-            .unwrap()
-            .items
-            .is_empty()
-    );
+    assert!(again.list_files(None, None, None).await.unwrap().items.is_empty());
 }
 
 #[tokio::test]

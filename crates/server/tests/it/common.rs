@@ -37,10 +37,7 @@ impl TestServer {
     /// Starts a server on a fresh temp dir, after `tweak` adjusts the config.
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut config = Config {
-            data_dir: dir.path().to_path_buf(),
-            ..Config::default()
-        };
+        let mut config = Config { data_dir: dir.path().to_path_buf(), ..Config::default() };
         config.listen = "127.0.0.1:0".parse().unwrap();
         let pg = match crate::BACKEND {
             Backend::Sqlite => None,
@@ -51,26 +48,16 @@ impl TestServer {
         Self::start_config(config, Some(dir), pg).await
     }
 
-    async fn start_config(
-        config: Config,
-        dir: Option<tempfile::TempDir>,
-        pg: Option<PgTestDb>,
-    ) -> Self {
+    async fn start_config(config: Config, dir: Option<tempfile::TempDir>, pg: Option<PgTestDb>) -> Self {
+        // Server warnings and errors show up in a failing test's captured output.
+        let _ = tracing_subscriber::fmt().with_env_filter("warn").with_test_writer().try_init();
         let app = App::build(config.clone()).await.expect("app builds");
         let base = format!("http://{}", app.local_addr());
         let (tx, rx) = oneshot::channel();
         let task = tokio::spawn(app.run_until(async move {
             let _ = rx.await;
         }));
-        TestServer {
-            anon: Client::new(&base),
-            base,
-            config,
-            dir,
-            pg,
-            shutdown: Some(tx),
-            task: Some(task),
-        }
+        TestServer { anon: Client::new(&base), base, config, dir, pg, shutdown: Some(tx), task: Some(task) }
     }
 
     /// Stops the server and starts a new one on the same data dir (a restart).
@@ -124,11 +111,7 @@ impl TestServer {
         let mut out = Vec::new();
         let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await;
         let text = String::from_utf8_lossy(&out).into_owned();
-        let status = text
-            .split(' ')
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
+        let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
         (status, text)
     }
 }
@@ -152,10 +135,7 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
 
 /// Blob files (excluding temporaries).
 pub fn blob_files(server: &TestServer) -> Vec<PathBuf> {
-    files_under(&server.blob_dir())
-        .into_iter()
-        .filter(|p| !p.starts_with(server.blob_dir().join("tmp")))
-        .collect()
+    files_under(&server.blob_dir()).into_iter().filter(|p| !p.starts_with(server.blob_dir().join("tmp"))).collect()
 }
 
 /// Polls `cond` every 20 ms for up to `secs` seconds.
@@ -173,10 +153,7 @@ pub async fn eventually(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
 /// The contract's error code of a failed client call.
 pub fn code<T: std::fmt::Debug>(r: nimbus_client::Result<T>) -> (u16, String) {
     let e = r.expect_err("expected an error");
-    (
-        e.status().map(|s| s.as_u16()).unwrap_or(0),
-        e.code().unwrap_or("").to_string(),
-    )
+    (e.status().map(|s| s.as_u16()).unwrap_or(0), e.code().unwrap_or("").to_string())
 }
 
 /// A fresh PostgreSQL database for one test server, dropped when the test ends.
@@ -186,8 +163,7 @@ pub struct PgTestDb {
 }
 
 fn pg_admin_url() -> String {
-    std::env::var("NIMBUS_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("NIMBUS_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 impl PgTestDb {
@@ -204,10 +180,7 @@ impl PgTestDb {
             .await
             .expect("create test database");
         let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-        PgTestDb {
-            url: format!("{base}/{name}"),
-            name,
-        }
+        PgTestDb { url: format!("{base}/{name}"), name }
     }
 }
 
@@ -216,17 +189,12 @@ impl Drop for PgTestDb {
         let name = self.name.clone();
         // Drop runs inside the test's runtime; use a separate thread with its own.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             rt.block_on(async {
                 use sqlx::Connection;
                 if let Ok(mut conn) = sqlx::AnyConnection::connect(&pg_admin_url()).await {
                     let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
-                        .execute(&mut conn)
-                        .await;
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await;
                 }
             })
         })

@@ -17,20 +17,14 @@ fn pattern_stream(
     const CHUNK: u64 = 1 << 20;
     stream::iter((0..total.div_ceil(CHUNK)).map(move |i| {
         let len = CHUNK.min(total - i * CHUNK) as usize;
-        let chunk: Vec<u8> = (0..len)
-            .map(|j| ((i * 7 + j as u64 * 13) % 256) as u8)
-            .collect();
+        let chunk: Vec<u8> = (0..len).map(|j| ((i * 7 + j as u64 * 13) % 256) as u8).collect();
         Ok(Bytes::from(chunk))
     }))
 }
 
 async fn register(base: &str, name: &str) -> nimbus_client::Client {
     let anon = nimbus_client::Client::new(base);
-    let req = nimbus_api::RegisterRequest {
-        username: name.into(),
-        password: PASSWORD.into(),
-        ..Default::default()
-    };
+    let req = nimbus_api::RegisterRequest { username: name.into(), password: PASSWORD.into(), ..Default::default() };
     anon.register(&req).await.unwrap();
     anon.login(name, PASSWORD).await.unwrap().0
 }
@@ -38,20 +32,12 @@ async fn register(base: &str, name: &str) -> nimbus_client::Client {
 /// The server runs as its own process so that its RSS is measured alone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_2_gib_round_trip_streams_with_flat_memory() {
-    let total: u64 = std::env::var("NIMBUS_TEST_BIG_BYTES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2 << 30);
+    let total: u64 = std::env::var("NIMBUS_TEST_BIG_BYTES").ok().and_then(|v| v.parse().ok()).unwrap_or(2 << 30);
     let dir = tempfile::tempdir().unwrap();
-    let server = ServerProcess::start(
-        dir.path(),
-        &[("NIMBUS_MAX_UPLOAD_BYTES", (4u64 << 30).to_string())],
-    );
+    let server = ServerProcess::start(dir.path(), &[("NIMBUS_MAX_UPLOAD_BYTES", (4u64 << 30).to_string())]);
     let c = register(&server.base, "big").await;
     // Warm up allocator arenas and connection pools before taking the baseline.
-    c.put("warm", vec![1u8; 4 << 20], &PutOptions::default())
-        .await
-        .unwrap();
+    c.put("warm", vec![1u8; 4 << 20], &PutOptions::default()).await.unwrap();
     c.get_path_bytes("warm").await.unwrap();
     let baseline = server.rss_kib();
     assert!(baseline > 0, "can read the server's RSS");
@@ -61,8 +47,7 @@ async fn a_2_gib_round_trip_streams_with_flat_memory() {
         let peak = peak.clone();
         tokio::spawn(async move {
             loop {
-                let status =
-                    std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+                let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
                 let kib = status
                     .lines()
                     .find_map(|l| l.strip_prefix("VmRSS:"))
@@ -81,10 +66,7 @@ async fn a_2_gib_round_trip_streams_with_flat_memory() {
     }
     let expected = hex::encode(expected.finalize());
 
-    let (f, created) = c
-        .put_stream("big.bin", total, pattern_stream(total))
-        .await
-        .unwrap();
+    let (f, created) = c.put_stream("big.bin", total, pattern_stream(total)).await.unwrap();
     assert!(created);
     assert_eq!((f.size, f.sha256.as_str()), (total, expected.as_str()));
 
@@ -116,56 +98,24 @@ async fn a_crash_mid_upload_leaves_nothing_after_restart() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = ServerProcess::start(dir.path(), &[]);
     let c = register(&server.base, "crash").await;
-    c.put("before.txt", "safe", &PutOptions::default())
-        .await
-        .unwrap();
+    c.put("before.txt", "safe", &PutOptions::default()).await.unwrap();
     let tmp = dir.path().join("blobs").join("tmp");
     let blobs_before = files_under(&dir.path().join("blobs")).len();
 
     let upload = tokio::spawn({
         let c = c.clone();
-        async move {
-            c.put_stream("during.bin", 256 << 20, pattern_stream(256 << 20))
-                .await
-        }
+        async move { c.put_stream("during.bin", 256 << 20, pattern_stream(256 << 20)).await }
     });
-    assert!(
-        eventually(20, || !files_under(&tmp).is_empty()).await,
-        "upload started writing"
-    );
+    assert!(eventually(20, || !files_under(&tmp).is_empty()).await, "upload started writing");
     server.kill();
-    assert!(
-        upload.await.unwrap().is_err(),
-        "the upload cannot have succeeded"
-    );
-    assert!(
-        !files_under(&tmp).is_empty(),
-        "the crash left a temporary behind"
-    );
+    assert!(upload.await.unwrap().is_err(), "the upload cannot have succeeded");
+    assert!(!files_under(&tmp).is_empty(), "the crash left a temporary behind");
 
     let server = ServerProcess::start(dir.path(), &[]);
-    let c = nimbus_client::Client::new(&server.base)
-        .login("crash", PASSWORD)
-        .await
-        .unwrap()
-        .0;
-    assert!(
-        files_under(&tmp).is_empty(),
-        "start-up removed the temporary"
-    );
-    assert_eq!(
-        files_under(&dir.path().join("blobs")).len(),
-        blobs_before,
-        "no leaked blob"
-    );
-    let names: Vec<String> = c
-        .list_files(None, None, None)
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|f| f.path)
-        .collect();
+    let c = nimbus_client::Client::new(&server.base).login("crash", PASSWORD).await.unwrap().0;
+    assert!(files_under(&tmp).is_empty(), "start-up removed the temporary");
+    assert_eq!(files_under(&dir.path().join("blobs")).len(), blobs_before, "no leaked blob");
+    let names: Vec<String> = c.list_files(None, None, None).await.unwrap().items.into_iter().map(|f| f.path).collect();
     assert_eq!(names, vec!["before.txt".to_string()]);
     assert_eq!(c.get_path_bytes("before.txt").await.unwrap(), &b"safe"[..]);
 }
@@ -177,33 +127,15 @@ async fn logs_carry_no_secrets_or_paths() {
     let server = ServerProcess::start(dir.path(), &[]);
     let c = register(&server.base, "logger").await;
     let token = c.token().unwrap().to_string();
-    c.put("very-private-name.txt", "x", &PutOptions::default())
-        .await
-        .unwrap();
+    c.put("very-private-name.txt", "x", &PutOptions::default()).await.unwrap();
     c.get_path_bytes("very-private-name.txt").await.unwrap();
     c.logout().await.unwrap();
-    let _ = nimbus_client::Client::new(&server.base)
-        .login("logger", "wrong password")
-        .await;
-    let seen = eventually(5, || {
-        server
-            .log
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|l| l.contains("/api/v1/auth/logout"))
-    })
-    .await;
+    let _ = nimbus_client::Client::new(&server.base).login("logger", "wrong password").await;
+    let seen = eventually(5, || server.log.lock().unwrap().iter().any(|l| l.contains("/api/v1/auth/logout"))).await;
     assert!(seen, "request lines are logged with their route template");
     let log = server.log.lock().unwrap().join("\n");
     assert!(log.contains("/api/v1/fs/{*path}"), "{log}");
-    for secret in [
-        token.as_str(),
-        &token[4..],
-        PASSWORD,
-        "wrong password",
-        "very-private-name",
-    ] {
+    for secret in [token.as_str(), &token[4..], PASSWORD, "wrong password", "very-private-name"] {
         assert!(!log.contains(secret), "log contains {secret:?}");
     }
 }

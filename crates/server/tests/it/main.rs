@@ -4,6 +4,7 @@
 
 mod accounts;
 mod common;
+mod content;
 mod crash;
 mod downloads;
 mod files;

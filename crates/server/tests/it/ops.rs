@@ -7,22 +7,9 @@ use reqwest::Method;
 #[tokio::test]
 async fn health_and_readiness() {
     let s = TestServer::start().await;
-    let r = s
-        .anon
-        .request(Method::GET, "/healthz")
-        .send()
-        .await
-        .unwrap();
+    let r = s.anon.request(Method::GET, "/healthz").send().await.unwrap();
     assert_eq!(r.status(), 200);
-    let r: serde_json::Value = s
-        .anon
-        .request(Method::GET, "/readyz")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r: serde_json::Value = s.anon.request(Method::GET, "/readyz").send().await.unwrap().json().await.unwrap();
     assert_eq!(r["status"], "ok");
     assert_eq!(r["checks"]["metadata"], "ok");
     assert_eq!(r["checks"]["blobs"], "ok");
@@ -32,43 +19,21 @@ async fn health_and_readiness() {
 async fn metrics_are_keyed_by_route_template_and_count_bytes() {
     let s = TestServer::start().await;
     let c = s.user("alice").await;
-    c.put("secret-name.txt", "12345", &PutOptions::default())
-        .await
-        .unwrap();
+    c.put("secret-name.txt", "12345", &PutOptions::default()).await.unwrap();
     c.get_path_bytes("secret-name.txt").await.unwrap();
-    let text = s
-        .anon
-        .request(Method::GET, "/metrics")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = s.anon.request(Method::GET, "/metrics").send().await.unwrap().text().await.unwrap();
     assert!(text.contains("nimbus_http_requests_total"), "{text}");
     assert!(text.contains("route=\"/api/v1/fs/{*path}\""), "{text}");
     assert!(text.contains("nimbus_http_request_duration_seconds"));
-    assert!(
-        text.contains("nimbus_upload_bytes_total") && text.contains("nimbus_download_bytes_total")
-    );
-    assert!(
-        !text.contains("secret-name"),
-        "raw paths never become labels"
-    );
+    assert!(text.contains("nimbus_upload_bytes_total") && text.contains("nimbus_download_bytes_total"));
+    assert!(!text.contains("secret-name"), "raw paths never become labels");
 }
 
 #[tokio::test]
 async fn openapi_covers_every_route_and_docs_render() {
     let s = TestServer::start().await;
-    let doc: serde_json::Value = s
-        .anon
-        .request(Method::GET, "/api/v1/openapi.json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: serde_json::Value =
+        s.anon.request(Method::GET, "/api/v1/openapi.json").send().await.unwrap().json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
     for (path, methods) in [
@@ -81,47 +46,29 @@ async fn openapi_covers_every_route_and_docs_render() {
         ("/api/v1/files/{id}", &["get", "patch", "delete"]),
         ("/api/v1/files/{id}/content", &["get"]),
         ("/api/v1/fs/{path}", &["get", "head", "put", "delete"]),
+        ("/api/v1/files/{id}/car", &["get"]),
+        ("/api/v1/cid/{cid}", &["get"]),
         ("/healthz", &["get"]),
         ("/readyz", &["get"]),
         ("/metrics", &["get"]),
     ] {
         for m in methods {
-            assert!(
-                paths.get(path).and_then(|p| p.get(*m)).is_some(),
-                "{m} {path} missing from OpenAPI"
-            );
+            assert!(paths.get(path).and_then(|p| p.get(*m)).is_some(), "{m} {path} missing from OpenAPI");
         }
     }
     let client = reqwest::Client::new();
-    let page = client
-        .get(format!("{}/api/docs/", s.base))
-        .send()
-        .await
-        .unwrap();
+    let page = client.get(format!("{}/api/docs/", s.base)).send().await.unwrap();
     assert_eq!(page.status(), 200);
-    assert!(
-        page.text().await.unwrap().contains("swagger"),
-        "the docs page is Swagger UI"
-    );
+    assert!(page.text().await.unwrap().contains("swagger"), "the docs page is Swagger UI");
 }
 
 #[tokio::test]
 async fn unknown_routes_and_methods_answer_json_errors() {
     let s = TestServer::start().await;
-    let r = s
-        .anon
-        .request(Method::GET, "/api/v1/nope")
-        .send()
-        .await
-        .unwrap();
+    let r = s.anon.request(Method::GET, "/api/v1/nope").send().await.unwrap();
     assert_eq!(r.status(), 404);
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "not_found");
-    let r = s
-        .anon
-        .request(Method::PUT, "/api/v1/auth/login")
-        .send()
-        .await
-        .unwrap();
+    let r = s.anon.request(Method::PUT, "/api/v1/auth/login").send().await.unwrap();
     assert_eq!(r.status(), 405);
 }

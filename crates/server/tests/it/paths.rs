@@ -38,20 +38,11 @@ async fn traversal_and_malformed_paths_are_refused_and_nothing_is_stored() {
                 "{method} /api/v1/fs/{target} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Length: 4\r\nConnection: close\r\n\r\nevil"
             );
             let (status, text) = s.raw(&req).await;
-            assert!(
-                (400..500).contains(&status),
-                "{method} {target} gave {status}: {text}"
-            );
+            assert!((400..500).contains(&status), "{method} {target} gave {status}: {text}");
         }
     }
     for name in ["../x.txt", "..", ".", "a\u{0}b", "a\\..\\..\\x"] {
-        let r = c
-            .upload(
-                None,
-                OnConflict::Fail,
-                vec![UploadPart::bytes(name, &b"evil"[..])],
-            )
-            .await;
+        let r = c.upload(None, OnConflict::Fail, vec![UploadPart::bytes(name, &b"evil"[..])]).await;
         // Backslashes are ordinary characters: such a name is stored verbatim, not resolved.
         if name.contains('\\') {
             r.expect("a backslash is just a character");
@@ -61,28 +52,15 @@ async fn traversal_and_malformed_paths_are_refused_and_nothing_is_stored() {
         }
     }
     for dir in ["..", "a/../..", "/abs", "a//b"] {
-        let r = c
-            .upload(
-                Some(dir),
-                OnConflict::Fail,
-                vec![UploadPart::bytes("x.txt", &b"evil"[..])],
-            )
-            .await;
+        let r = c.upload(Some(dir), OnConflict::Fail, vec![UploadPart::bytes("x.txt", &b"evil"[..])]).await;
         assert_eq!(r.expect_err(dir).status().unwrap(), 422, "{dir}");
     }
     let listed = c.list_files(None, None, None).await.unwrap().items;
-    assert_eq!(
-        listed.len(),
-        1,
-        "only the backslash name was stored: {listed:?}"
-    );
+    assert_eq!(listed.len(), 1, "only the backslash name was stored: {listed:?}");
     assert!(!s.data_dir().parent().unwrap().join("escape.txt").exists());
     for f in files_under(s.data_dir()) {
         let name = f.file_name().unwrap().to_string_lossy().to_string();
-        assert!(
-            !name.contains("escape") && !name.contains("evil"),
-            "unexpected file {f:?}"
-        );
+        assert!(!name.contains("escape") && !name.contains("evil"), "unexpected file {f:?}");
     }
 }
 
@@ -93,8 +71,5 @@ async fn unicode_paths_are_normalised_to_nfc() {
     let nfd = "cafe\u{301}/menu.txt";
     let (f, _) = c.put(nfd, "espresso", &Default::default()).await.unwrap();
     assert_eq!(f.path, "caf\u{e9}/menu.txt");
-    assert_eq!(
-        c.get_path_bytes("caf\u{e9}/menu.txt").await.unwrap(),
-        &b"espresso"[..]
-    );
+    assert_eq!(c.get_path_bytes("caf\u{e9}/menu.txt").await.unwrap(), &b"espresso"[..]);
 }

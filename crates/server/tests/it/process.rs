@@ -30,16 +30,9 @@ impl ServerProcess {
         let stderr = child.stderr.take().unwrap();
         let mut lines = BufReader::new(stderr).lines();
         let addr = loop {
-            let line = lines
-                .next()
-                .expect("nimbus exited before listening")
-                .unwrap();
+            let line = lines.next().expect("nimbus exited before listening").unwrap();
             let line = strip_ansi(&line);
-            if let Some(rest) = line
-                .split("addr=")
-                .nth(1)
-                .filter(|_| line.contains("nimbus listening"))
-            {
+            if let Some(rest) = line.split("addr=").nth(1).filter(|_| line.contains("nimbus listening")) {
                 break rest.split_whitespace().next().unwrap().to_string();
             }
         };
@@ -51,16 +44,11 @@ impl ServerProcess {
                 sink.lock().unwrap().push(line);
             }
         });
-        ServerProcess {
-            child,
-            base: format!("http://{addr}"),
-            log,
-        }
+        ServerProcess { child, base: format!("http://{addr}"), log }
     }
 
     pub fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
         status
             .lines()
             .find_map(|l| l.strip_prefix("VmRSS:"))

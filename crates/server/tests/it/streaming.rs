@@ -13,16 +13,11 @@ async fn uploads_over_the_limit_get_413_and_store_nothing() {
     let s = TestServer::start_with(|c| c.max_upload_bytes = 1 << 20).await;
     let c = s.user("alice").await;
     let big = vec![9u8; (1 << 20) + 1];
-    let (status, code) = crate::common::code(
-        c.put("declared.bin", big.clone(), &PutOptions::default())
-            .await,
-    );
+    let (status, code) = crate::common::code(c.put("declared.bin", big.clone(), &PutOptions::default()).await);
     assert_eq!((status, code.as_str()), (413, "payload_too_large"));
     // Without a Content-Length, the limit is enforced while streaming.
     let chunked = stream::iter(
-        big.chunks(64 << 10)
-            .map(|c| Ok::<_, std::io::Error>(Bytes::copy_from_slice(c)))
-            .collect::<Vec<_>>(),
+        big.chunks(64 << 10).map(|c| Ok::<_, std::io::Error>(Bytes::copy_from_slice(c))).collect::<Vec<_>>(),
     );
     let r = c
         .request(reqwest::Method::PUT, "/api/v1/fs/chunked.bin")
@@ -31,17 +26,9 @@ async fn uploads_over_the_limit_get_413_and_store_nothing() {
         .await
         .unwrap();
     assert_eq!(r.status(), 413);
-    let r = c
-        .upload(
-            None,
-            OnConflict::Fail,
-            vec![UploadPart::bytes("multi.bin", big.clone())],
-        )
-        .await;
+    let r = c.upload(None, OnConflict::Fail, vec![UploadPart::bytes("multi.bin", big.clone())]).await;
     assert_eq!(r.expect_err("too large").status().unwrap(), 413);
-    c.put("exact.bin", vec![1u8; 1 << 20], &PutOptions::default())
-        .await
-        .expect("exactly the limit is fine");
+    c.put("exact.bin", vec![1u8; 1 << 20], &PutOptions::default()).await.expect("exactly the limit is fine");
     assert_eq!(c.list_files(None, None, None).await.unwrap().items.len(), 1);
     assert!(eventually(5, || files_under(&s.blob_dir().join("tmp")).is_empty()).await);
     assert!(eventually(5, || blob_files(&s).len() == 1).await);
@@ -72,34 +59,20 @@ async fn a_cancelled_upload_leaves_no_file_and_no_temporary() {
         files_under(&s.blob_dir().join("tmp"))
     );
     assert!(blob_files(&s).is_empty());
-    assert_eq!(
-        crate::common::code(c.get_path_bytes("partial.bin").await).0,
-        404
-    );
-    assert!(
-        c.list_files(None, None, None)
-            .await
-            .unwrap()
-            .items
-            .is_empty()
-    );
+    assert_eq!(crate::common::code(c.get_path_bytes("partial.bin").await).0, 404);
+    assert!(c.list_files(None, None, None).await.unwrap().items.is_empty());
 }
 
 #[tokio::test]
 async fn crash_leftovers_are_removed_at_start_up() {
     let s = TestServer::start().await;
     let c = s.user("carl").await;
-    c.put("keep.txt", "keep me", &PutOptions::default())
-        .await
-        .unwrap();
+    c.put("keep.txt", "keep me", &PutOptions::default()).await.unwrap();
     // What a crash leaves: a half-written temporary, and a durable blob whose metadata
     // commit never happened.
     std::fs::write(s.blob_dir().join("tmp").join("deadbeef.part"), b"half").unwrap();
     std::fs::create_dir_all(s.blob_dir().join("ab")).unwrap();
-    let orphan = s
-        .blob_dir()
-        .join("ab")
-        .join(format!("{}-0123456789abcdef", "ab".repeat(32)));
+    let orphan = s.blob_dir().join("ab").join(format!("{}-0123456789abcdef", "ab".repeat(32)));
     std::fs::write(&orphan, b"orphan").unwrap();
     assert_eq!(blob_files(&s).len(), 2);
 
@@ -107,12 +80,7 @@ async fn crash_leftovers_are_removed_at_start_up() {
     assert!(files_under(&s.blob_dir().join("tmp")).is_empty());
     assert!(!orphan.exists());
     assert_eq!(blob_files(&s).len(), 1, "the committed file's blob stays");
-    let c = s
-        .anon
-        .login("carl", crate::common::PASSWORD)
-        .await
-        .unwrap()
-        .0;
+    let c = s.anon.login("carl", crate::common::PASSWORD).await.unwrap().0;
     assert_eq!(c.get_path_bytes("keep.txt").await.unwrap(), &b"keep me"[..]);
 }
 
@@ -120,19 +88,11 @@ async fn crash_leftovers_are_removed_at_start_up() {
 async fn an_upload_over_quota_gets_507_and_stores_nothing() {
     let s = TestServer::start_with(|c| c.default_quota_bytes = 1000).await;
     let c = s.user("dora").await;
-    c.put("a.bin", vec![1u8; 600], &PutOptions::default())
-        .await
-        .unwrap();
-    let (status, code) =
-        crate::common::code(c.put("b.bin", vec![2u8; 600], &PutOptions::default()).await);
+    c.put("a.bin", vec![1u8; 600], &PutOptions::default()).await.unwrap();
+    let (status, code) = crate::common::code(c.put("b.bin", vec![2u8; 600], &PutOptions::default()).await);
     assert_eq!((status, code.as_str()), (507, "quota_exceeded"));
     // Overwrites are charged only the difference.
-    c.put("a.bin", vec![3u8; 1000], &PutOptions::default())
-        .await
-        .expect("replacing 600 with 1000 fits");
+    c.put("a.bin", vec![3u8; 1000], &PutOptions::default()).await.expect("replacing 600 with 1000 fits");
     assert_eq!(c.list_files(None, None, None).await.unwrap().items.len(), 1);
-    assert!(
-        eventually(5, || blob_files(&s).len() == 1).await,
-        "no bytes of the refused upload remain"
-    );
+    assert!(eventually(5, || blob_files(&s).len() == 1).await, "no bytes of the refused upload remain");
 }

@@ -6,6 +6,8 @@
 mod accounts;
 #[path = "../it/common.rs"]
 mod common;
+#[path = "../it/content.rs"]
+mod content;
 #[path = "../it/downloads.rs"]
 mod downloads;
 #[path = "../it/files.rs"]

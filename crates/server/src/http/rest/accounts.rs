@@ -17,40 +17,18 @@ pub async fn register(
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let user = s.services.accounts.register(req).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(UserEnvelope {
-            user: convert::user(&user),
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(UserEnvelope { user: convert::user(&user) })))
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody)))]
-pub async fn login(
-    State(s): State<AppState>,
-    ApiJson(req): ApiJson<LoginRequest>,
-) -> ApiResult<impl IntoResponse> {
-    let login = s
-        .services
-        .accounts
-        .login(&req.username, &req.password)
-        .await?;
+pub async fn login(State(s): State<AppState>, ApiJson(req): ApiJson<LoginRequest>) -> ApiResult<impl IntoResponse> {
+    let login = s.services.accounts.login(&req.username, &req.password).await?;
     let max_age = login.session.expires_at.unix_secs() - login.session.created_at.unix_secs();
-    let secure = if s.config.cookie_secure {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
-        login.token
-    );
+    let secure = if s.config.cookie_secure { "; Secure" } else { "" };
+    let cookie = format!("{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}", login.token);
     let mut headers = HeaderMap::new();
-    headers.insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(anyhow::Error::from)?,
-    );
+    headers.insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(anyhow::Error::from)?);
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     let body = LoginResponse {
         access_token: login.token,

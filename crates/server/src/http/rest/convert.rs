@@ -28,10 +28,7 @@ pub fn file(f: &FileRecord, permission: Permission) -> File {
         car_cid: f.car_cid.clone(),
         created_at: f.created_at.rfc3339(),
         updated_at: f.updated_at.rfc3339(),
-        owner: UserRef {
-            id: f.owner_id.clone(),
-            username: f.owner_username.clone(),
-        },
+        owner: UserRef { id: f.owner_id.clone(), username: f.owner_username.clone() },
         permission,
     }
 }

@@ -38,8 +38,7 @@ pub async fn upload_files(
     ApiQuery(q): ApiQuery<UploadQuery>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<impl IntoResponse> {
-    let mut multipart = multipart
-        .map_err(|e| Error::BadRequest(format!("malformed multipart: {}", e.body_text())))?;
+    let mut multipart = multipart.map_err(|e| Error::BadRequest(format!("malformed multipart: {}", e.body_text())))?;
     let mode = match q.on_conflict.unwrap_or_default() {
         OnConflict::Fail => WriteMode::Fail,
         OnConflict::Rename => WriteMode::Rename,
@@ -53,47 +52,24 @@ pub async fn upload_files(
         if field.name() != Some("file") {
             continue;
         }
-        let file_name = field
-            .file_name()
-            .ok_or_else(|| Error::invalid("file", "each part needs a filename"))?;
+        let file_name = field.file_name().ok_or_else(|| Error::invalid("file", "each part needs a filename"))?;
         // Validate the destination before reading a byte of the part.
         let path = FilePath::join(q.dir.as_deref(), file_name)?;
-        let content_type = field
-            .content_type()
-            .map(str::to_string)
-            .unwrap_or_else(|| guess_type(&path));
+        let content_type = field.content_type().map(str::to_string).unwrap_or_else(|| guess_type(&path));
         let blob = s.services.files.stage(field.map_err(bad)).await?;
-        pending.push(PendingUpload {
-            path,
-            mode: mode.clone(),
-            content_type,
-            blob,
-        });
+        pending.push(PendingUpload { path, mode: mode.clone(), content_type, blob });
     }
     if pending.is_empty() {
         return Err(Error::invalid("file", "no part named 'file'").into());
     }
     let committed = s.services.files.commit(&who.user.id, pending).await?;
-    let items = committed
-        .iter()
-        .map(|c| convert::file(&c.file, Permission::Owner))
-        .collect();
-    Ok((
-        StatusCode::CREATED,
-        Json(Page {
-            items,
-            next_cursor: None,
-        }),
-    ))
+    let items = committed.iter().map(|c| convert::file(&c.file, Permission::Owner)).collect();
+    Ok((StatusCode::CREATED, Json(Page { items, next_cursor: None })))
 }
 
 /// A content type from the file name's extension, for parts that do not name one.
 pub fn guess_type(path: &FilePath) -> String {
-    let ext = path
-        .name()
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default();
+    let ext = path.name().rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
     match ext.as_str() {
         "txt" | "md" | "log" | "csv" => "text/plain",
         "html" | "htm" => "text/html",
@@ -128,33 +104,16 @@ pub async fn list_files(
     Auth(who): Auth,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Page<File>>> {
-    let page = s
-        .services
-        .files
-        .list(&who, q.prefix.as_deref(), q.limit, q.cursor.as_deref())
-        .await?;
-    let items = page
-        .items
-        .iter()
-        .map(|f| convert::file(f, Permission::Owner))
-        .collect();
-    Ok(Json(Page {
-        items,
-        next_cursor: page.next_cursor,
-    }))
+    let page = s.services.files.list(&who, q.prefix.as_deref(), q.limit, q.cursor.as_deref()).await?;
+    let items = page.items.iter().map(|f| convert::file(f, Permission::Owner)).collect();
+    Ok(Json(Page { items, next_cursor: page.next_cursor }))
 }
 
 #[utoipa::path(get, path = "/api/v1/files/{id}", tag = "files", params(("id" = String, Path)),
     responses((status = 200, body = FileEnvelope), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn get_file(
-    State(s): State<AppState>,
-    Auth(who): Auth,
-    Param(id): Param,
-) -> ApiResult<Json<FileEnvelope>> {
+pub async fn get_file(State(s): State<AppState>, Auth(who): Auth, Param(id): Param) -> ApiResult<Json<FileEnvelope>> {
     let (file, permission) = s.services.files.visible(&who, &id).await?;
-    Ok(Json(FileEnvelope {
-        file: convert::file(&file, permission),
-    }))
+    Ok(Json(FileEnvelope { file: convert::file(&file, permission) }))
 }
 
 #[utoipa::path(patch, path = "/api/v1/files/{id}", tag = "files", params(("id" = String, Path)), request_body = MoveFileRequest,
@@ -167,18 +126,12 @@ pub async fn move_file(
     ApiJson(req): ApiJson<MoveFileRequest>,
 ) -> ApiResult<Json<FileEnvelope>> {
     let file = s.services.files.move_file(&who, &id, &req.path).await?;
-    Ok(Json(FileEnvelope {
-        file: convert::file(&file, Permission::Owner),
-    }))
+    Ok(Json(FileEnvelope { file: convert::file(&file, Permission::Owner) }))
 }
 
 #[utoipa::path(delete, path = "/api/v1/files/{id}", tag = "files", params(("id" = String, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn delete_file(
-    State(s): State<AppState>,
-    Auth(who): Auth,
-    Param(id): Param,
-) -> ApiResult<StatusCode> {
+pub async fn delete_file(State(s): State<AppState>, Auth(who): Auth, Param(id): Param) -> ApiResult<StatusCode> {
     s.services.files.delete(&who, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -206,10 +159,6 @@ pub async fn download_file(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let (file, _) = s.services.files.visible(&who, &id).await?;
-    let req = DownloadRequest {
-        headers: &headers,
-        inline: q.wants_inline(),
-        head_only: false,
-    };
+    let req = DownloadRequest { headers: &headers, inline: q.wants_inline(), head_only: false };
     download::respond(&s.services.files, &file, req).await
 }

@@ -29,62 +29,29 @@ pub async fn put_fs(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
-    let header_str = |name| {
-        headers
-            .get(name)
-            .and_then(|v: &axum::http::HeaderValue| v.to_str().ok())
-    };
+    let header_str = |name| headers.get(name).and_then(|v: &axum::http::HeaderValue| v.to_str().ok());
     // Refuse what can be refused before reading the body.
     let declared = header_str(header::CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
     let limit = s.services.files.max_upload_bytes();
     if declared.is_some_and(|n| n > limit) {
         return Err(Error::PayloadTooLarge { limit }.into());
     }
-    let mode = match (
-        header_str(header::IF_NONE_MATCH),
-        header_str(header::IF_MATCH),
-    ) {
+    let mode = match (header_str(header::IF_NONE_MATCH), header_str(header::IF_MATCH)) {
         (Some(v), _) if v.trim() == "*" => WriteMode::CreateOnly,
-        (_, Some(tag)) => WriteMode::IfMatch(
-            tag.trim()
-                .trim_start_matches("W/")
-                .trim_matches('"')
-                .to_string(),
-        ),
+        (_, Some(tag)) => WriteMode::IfMatch(tag.trim().trim_start_matches("W/").trim_matches('"').to_string()),
         _ => WriteMode::Overwrite,
     };
     if mode == WriteMode::CreateOnly && s.services.files.by_path(&who, &path).await.is_ok() {
         return Err(Error::PreconditionFailed.into());
     }
-    let content_type = header_str(header::CONTENT_TYPE)
-        .map(str::to_string)
-        .unwrap_or_else(|| guess_type(&path));
-    let stream = body
-        .into_data_stream()
-        .map_err(|e| Error::BadRequest(format!("upload interrupted: {e}")));
+    let content_type = header_str(header::CONTENT_TYPE).map(str::to_string).unwrap_or_else(|| guess_type(&path));
+    let stream = body.into_data_stream().map_err(|e| Error::BadRequest(format!("upload interrupted: {e}")));
     let blob = s.services.files.stage(stream).await?;
-    let pending = PendingUpload {
-        path,
-        mode,
-        content_type,
-        blob,
-    };
+    let pending = PendingUpload { path, mode, content_type, blob };
     let mut committed = s.services.files.commit(&who.user.id, vec![pending]).await?;
-    let c = committed
-        .pop()
-        .ok_or_else(|| Error::Internal(anyhow::anyhow!("commit returned no file")))?;
-    let status = if c.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((
-        status,
-        Json(FileEnvelope {
-            file: convert::file(&c.file, Permission::Owner),
-        }),
-    )
-        .into_response())
+    let c = committed.pop().ok_or_else(|| Error::Internal(anyhow::anyhow!("commit returned no file")))?;
+    let status = if c.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(FileEnvelope { file: convert::file(&c.file, Permission::Owner) })).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/fs/{path}", tag = "fs", params(("path" = String, Path), DownloadQuery),
@@ -98,11 +65,7 @@ pub async fn get_fs(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let file = s.services.files.by_path(&who, &path).await?;
-    let req = DownloadRequest {
-        headers: &headers,
-        inline: q.wants_inline(),
-        head_only: false,
-    };
+    let req = DownloadRequest { headers: &headers, inline: q.wants_inline(), head_only: false };
     download::respond(&s.services.files, &file, req).await
 }
 
@@ -115,21 +78,13 @@ pub async fn head_fs(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let file = s.services.files.by_path(&who, &path).await?;
-    let req = DownloadRequest {
-        headers: &headers,
-        inline: false,
-        head_only: true,
-    };
+    let req = DownloadRequest { headers: &headers, inline: false, head_only: true };
     download::respond(&s.services.files, &file, req).await
 }
 
 #[utoipa::path(delete, path = "/api/v1/fs/{path}", tag = "fs", params(("path" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn delete_fs(
-    State(s): State<AppState>,
-    Auth(who): Auth,
-    FsPath(path): FsPath,
-) -> ApiResult<StatusCode> {
+pub async fn delete_fs(State(s): State<AppState>, Auth(who): Auth, FsPath(path): FsPath) -> ApiResult<StatusCode> {
     s.services.files.delete_path(&who, &path).await?;
     Ok(StatusCode::NO_CONTENT)
 }

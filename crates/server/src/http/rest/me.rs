@@ -7,16 +7,12 @@ use crate::http::extract::{ApiJson, Auth};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use nimbus_api::{
-    ChangePasswordRequest, DeleteAccountRequest, ErrorBody, UpdateMeRequest, UserEnvelope,
-};
+use nimbus_api::{ChangePasswordRequest, DeleteAccountRequest, ErrorBody, UpdateMeRequest, UserEnvelope};
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "me",
     responses((status = 200, body = UserEnvelope), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_me(Auth(who): Auth) -> Json<UserEnvelope> {
-    Json(UserEnvelope {
-        user: convert::user(&who.user),
-    })
+    Json(UserEnvelope { user: convert::user(&who.user) })
 }
 
 #[utoipa::path(patch, path = "/api/v1/me", tag = "me", request_body = UpdateMeRequest,
@@ -28,9 +24,7 @@ pub async fn patch_me(
     ApiJson(req): ApiJson<UpdateMeRequest>,
 ) -> ApiResult<Json<UserEnvelope>> {
     let user = s.services.accounts.update_me(&who, req).await?;
-    Ok(Json(UserEnvelope {
-        user: convert::user(&user),
-    }))
+    Ok(Json(UserEnvelope { user: convert::user(&user) }))
 }
 
 #[utoipa::path(put, path = "/api/v1/me/password", tag = "me", request_body = ChangePasswordRequest,
@@ -40,10 +34,7 @@ pub async fn change_password(
     Auth(who): Auth,
     ApiJson(req): ApiJson<ChangePasswordRequest>,
 ) -> ApiResult<StatusCode> {
-    s.services
-        .accounts
-        .change_password(&who, &req.current_password, &req.new_password)
-        .await?;
+    s.services.accounts.change_password(&who, &req.current_password, &req.new_password).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -54,9 +45,6 @@ pub async fn delete_me(
     Auth(who): Auth,
     ApiJson(req): ApiJson<DeleteAccountRequest>,
 ) -> ApiResult<StatusCode> {
-    s.services
-        .accounts
-        .delete_account(&who, &req.password)
-        .await?;
+    s.services.accounts.delete_account(&who, &req.password).await?;
     Ok(StatusCode::NO_CONTENT)
 }

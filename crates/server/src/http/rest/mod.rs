@@ -1,12 +1,14 @@
 //! `/api/v1`: the REST routes of API.md, one module per area.
 
 mod accounts;
+mod content;
 mod convert;
 mod files;
 mod fs;
 mod me;
 
 pub use accounts::*;
+pub use content::*;
 pub use files::*;
 pub use fs::*;
 pub use me::*;
@@ -24,23 +26,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/me", get(get_me).patch(patch_me).delete(delete_me))
         .route("/api/v1/me/password", put(change_password))
         // Uploads stream and enforce their own size limit.
-        .route(
-            "/api/v1/files",
-            get(list_files)
-                .post(upload_files)
-                .layer(DefaultBodyLimit::disable()),
-        )
-        .route(
-            "/api/v1/files/{id}",
-            get(get_file).patch(move_file).delete(delete_file),
-        )
+        .route("/api/v1/files", get(list_files).post(upload_files).layer(DefaultBodyLimit::disable()))
+        .route("/api/v1/files/{id}", get(get_file).patch(move_file).delete(delete_file))
         .route("/api/v1/files/{id}/content", get(download_file))
+        .route("/api/v1/files/{id}/car", get(get_car))
+        .route("/api/v1/cid/{cid}", get(get_by_cid))
         .route(
             "/api/v1/fs/{*path}",
-            get(get_fs)
-                .head(head_fs)
-                .put(put_fs)
-                .delete(delete_fs)
-                .layer(DefaultBodyLimit::disable()),
+            get(get_fs).head(head_fs).put(put_fs).delete(delete_fs).layer(DefaultBodyLimit::disable()),
         )
 }
