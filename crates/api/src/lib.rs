@@ -5,10 +5,12 @@
 mod accounts;
 mod error;
 mod files;
+mod sharing;
 
 pub use accounts::*;
 pub use error::*;
 pub use files::*;
+pub use sharing::*;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -4,7 +4,7 @@ use crate::blob::{BlobStore, LocalBlobStore};
 use crate::config::Config;
 use crate::http::{AppState, router};
 use crate::meta::{MetaStore, SqlMetaStore};
-use crate::services::{Services, Settings, Sweeper};
+use crate::services::{Services, Settings, Signer, Sweeper};
 use anyhow::Context;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::future::Future;
@@ -45,7 +45,8 @@ impl App {
             default_quota_bytes: config.default_quota_bytes,
             session_ttl_secs: config.session_ttl_secs,
         };
-        let services = Services::new(meta, blobs, settings);
+        let signer = Signer::load(meta.as_ref()).await.context("loading the signing key")?;
+        let services = Services::new(meta, blobs, settings, signer);
         let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         let state = AppState { services, config: Arc::new(config), metrics: metrics_handle() };
         Ok(App { listener, state, sweeper })

@@ -34,6 +34,9 @@ pub struct Config {
     pub session_ttl_secs: u64,
     /// Mark the session cookie `Secure` (set when served over HTTPS).
     pub cookie_secure: bool,
+    /// The server's public root URL (e.g. `https://files.example.org`), used in public
+    /// links and signed URLs; default: from each request's `Host` header.
+    pub public_url: Option<String>,
     pub log_format: LogFormat,
     /// How often unreferenced content is reclaimed, in seconds.
     pub sweep_interval_secs: u64,
@@ -50,6 +53,7 @@ impl Default for Config {
             default_quota_bytes: 10 << 30,
             session_ttl_secs: 30 * 24 * 3600,
             cookie_secure: false,
+            public_url: None,
             log_format: LogFormat::Text,
             sweep_interval_secs: 5,
         }
@@ -68,6 +72,7 @@ impl std::fmt::Debug for Config {
             .field("default_quota_bytes", &self.default_quota_bytes)
             .field("session_ttl_secs", &self.session_ttl_secs)
             .field("cookie_secure", &self.cookie_secure)
+            .field("public_url", &self.public_url)
             .field("log_format", &self.log_format)
             .field("sweep_interval_secs", &self.sweep_interval_secs)
             .finish()

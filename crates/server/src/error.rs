@@ -10,6 +10,12 @@ pub enum Error {
     NotFound,
     #[error("no such user")]
     UserNotFound,
+    /// A public link or signed URL that is unknown, revoked, expired, exhausted or
+    /// tampered with: all look the same.
+    #[error("this link does not exist or no longer works")]
+    LinkNotFound,
+    #[error("you cannot share a file with yourself")]
+    CannotShareWithSelf,
     /// The caller can see the resource but may not do this.
     #[error("forbidden")]
     Forbidden,

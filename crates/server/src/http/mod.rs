@@ -9,6 +9,7 @@ mod openapi;
 mod ops;
 mod range;
 mod rest;
+mod web;
 
 use crate::config::Config;
 use crate::services::Services;

@@ -2,6 +2,7 @@
 //! renders it (Swagger UI, embedded in the binary so it works offline).
 
 use super::AppState;
+use super::web;
 use super::{ops, rest};
 use axum::Router;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -17,6 +18,10 @@ use utoipa_swagger_ui::SwaggerUi;
         rest::upload_files, rest::list_files, rest::get_file, rest::move_file, rest::delete_file, rest::download_file,
         rest::put_fs, rest::get_fs, rest::head_fs, rest::delete_fs,
         rest::get_by_cid, rest::get_car,
+        rest::create_share, rest::list_shares, rest::delete_share, rest::list_shared,
+        rest::create_link, rest::list_links, rest::delete_link, rest::link_content, web::link_page,
+        rest::create_download_url, rest::signed_download,
+        rest::send_message, rest::list_messages, rest::mark_read, rest::delete_message,
         ops::healthz, ops::readyz, ops::metrics,
     ),
     modifiers(&BearerAuth),

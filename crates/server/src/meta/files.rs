@@ -8,18 +8,27 @@ use crate::error::{Error, Result};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
+/// The file columns every file query selects, so [`file_from_row`] can read them.
+macro_rules! file_columns {
+    () => {
+        "f.id, f.owner_id, u.username AS owner_username, f.path, f.size, f.content_type, \
+         c.sha256, c.cid, c.car_cid, c.car_size, f.content_id, c.store, c.blob_key, f.created_at, f.updated_at"
+    };
+}
+pub(super) use file_columns;
+
 macro_rules! select_file {
     ($rest:literal) => {
         concat!(
-            "SELECT f.id, f.owner_id, u.username AS owner_username, f.path, f.size, f.content_type, ",
-            "c.sha256, c.cid, c.car_cid, c.car_size, f.content_id, c.store, c.blob_key, f.created_at, f.updated_at ",
-            "FROM files f JOIN contents c ON c.id = f.content_id JOIN users u ON u.id = f.owner_id ",
+            "SELECT ",
+            file_columns!(),
+            " FROM files f JOIN contents c ON c.id = f.content_id JOIN users u ON u.id = f.owner_id ",
             $rest
         )
     };
 }
 
-fn file_from_row(row: &AnyRow) -> Result<FileRecord> {
+pub(super) fn file_from_row(row: &AnyRow) -> Result<FileRecord> {
     Ok(FileRecord {
         id: get_str(row, "id")?,
         owner_id: get_str(row, "owner_id")?,
@@ -287,11 +296,16 @@ impl SqlMetaStore {
     }
 
     pub(super) async fn file_by_cid_sql(&self, owner: &str, cid: &str) -> Result<Option<FileRecord>> {
-        let row = sqlx::query(select_file!("WHERE f.owner_id = $1 AND c.cid = $2 ORDER BY f.path LIMIT 1"))
-            .bind(owner)
-            .bind(cid)
-            .fetch_optional(&self.pool)
-            .await?;
+        // The caller's own file first, else one shared with them.
+        let row = sqlx::query(select_file!(
+            "WHERE c.cid = $2 AND (f.owner_id = $1 OR EXISTS \
+             (SELECT 1 FROM shares s WHERE s.file_id = f.id AND s.user_id = $1)) \
+             ORDER BY CASE WHEN f.owner_id = $1 THEN 0 ELSE 1 END, f.path LIMIT 1"
+        ))
+        .bind(owner)
+        .bind(cid)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(file_from_row).transpose()
     }
 

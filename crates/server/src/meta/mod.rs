@@ -7,6 +7,7 @@
 mod files;
 mod migrate;
 mod records;
+mod sharing;
 mod sql;
 mod users;
 
@@ -73,6 +74,56 @@ pub trait MetaStore: Send + Sync + 'static {
     /// Referenced contents whose `car_cid` is not computed yet.
     async fn contents_missing_car(&self, limit: u32) -> Result<Vec<CarJob>>;
     async fn set_car(&self, content_id: &str, car_cid: &str, car_size: i64) -> Result<()>;
+
+    // ---- sharing ----
+
+    /// The user whose case-folded username is `key`.
+    async fn user_by_username(&self, key: &str) -> Result<Option<UserRecord>>;
+    /// Shares a file; returns the share and whether it is new.
+    async fn share_file(&self, file_id: &str, user_id: &str, now: Timestamp) -> Result<(ShareRecord, bool)>;
+    async fn shares_of_file(&self, file_id: &str) -> Result<Vec<ShareRecord>>;
+    async fn unshare_file(&self, file_id: &str, user_id: &str) -> Result<bool>;
+    async fn is_shared_with(&self, file_id: &str, user_id: &str) -> Result<bool>;
+    /// Files shared with `user_id`, newest share first, after `cursor`.
+    async fn shared_with(
+        &self,
+        user_id: &str,
+        cursor: Option<&TimeCursor>,
+        limit: u32,
+    ) -> Result<Vec<(FileRecord, Timestamp)>>;
+
+    // ---- public links ----
+
+    async fn create_link(&self, link: NewLink) -> Result<LinkRecord>;
+    async fn links_of_file(&self, file_id: &str) -> Result<Vec<LinkRecord>>;
+    async fn link_by_id(&self, id: &str) -> Result<Option<LinkRecord>>;
+    async fn link_by_token_hash(&self, token_hash: &str) -> Result<Option<LinkRecord>>;
+    async fn delete_link(&self, id: &str) -> Result<bool>;
+    /// Counts one download if the link is still live (not expired, not exhausted), in
+    /// one conditional statement so concurrent downloads cannot overrun the limit.
+    async fn consume_link_download(&self, id: &str, now: Timestamp) -> Result<bool>;
+
+    // ---- messages ----
+
+    /// Stores a message and, if it carries a file, shares the file with the recipient,
+    /// in one transaction.
+    async fn send_message(&self, message: NewMessage) -> Result<MessageRecord>;
+    async fn messages(
+        &self,
+        user_id: &str,
+        mailbox: MessageBox,
+        cursor: Option<&TimeCursor>,
+        limit: u32,
+    ) -> Result<Vec<MessageRecord>>;
+    async fn message_by_id(&self, id: &str) -> Result<Option<MessageRecord>>;
+    async fn mark_message_read(&self, id: &str, now: Timestamp) -> Result<()>;
+    async fn hide_message(&self, id: &str, for_sender: bool) -> Result<()>;
+
+    // ---- server secrets ----
+
+    /// The server-wide secret `name`, set to `candidate` if it did not exist yet. Every
+    /// instance on the same database gets the same value.
+    async fn server_secret(&self, name: &str, candidate: &str) -> Result<String>;
 
     // ---- content reclamation ----
 

@@ -125,3 +125,70 @@ pub struct CarJob {
     pub cid: String,
     pub size: i64,
 }
+
+#[derive(Debug, Clone)]
+pub struct ShareRecord {
+    pub file_id: String,
+    pub user_id: String,
+    pub username: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct LinkRecord {
+    pub id: String,
+    pub file_id: String,
+    pub owner_id: String,
+    /// Argon2id PHC string of the link password, if it has one.
+    pub password_hash: Option<String>,
+    pub expires_at: Option<Timestamp>,
+    pub max_downloads: Option<i64>,
+    pub download_count: i64,
+    pub created_at: Timestamp,
+}
+
+pub struct NewLink {
+    pub id: String,
+    pub token_hash: String,
+    pub file_id: String,
+    pub owner_id: String,
+    pub password_hash: Option<String>,
+    pub expires_at: Option<Timestamp>,
+    pub max_downloads: Option<i64>,
+    pub created_at: Timestamp,
+}
+
+/// Which side of a conversation a listing shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageBox {
+    Inbox,
+    Sent,
+}
+
+#[derive(Debug, Clone)]
+pub struct MessageRecord {
+    pub id: String,
+    pub sender_id: String,
+    pub sender_username: String,
+    pub recipient_id: String,
+    pub recipient_username: String,
+    pub body: Option<String>,
+    /// `(id, path, size)` of the attached file, while it exists.
+    pub file: Option<(String, String, i64)>,
+    pub created_at: Timestamp,
+    pub read_at: Option<Timestamp>,
+    pub hidden_for_sender: bool,
+    pub hidden_for_recipient: bool,
+}
+
+pub struct NewMessage {
+    pub id: String,
+    pub sender_id: String,
+    pub recipient_id: String,
+    pub body: Option<String>,
+    pub file_id: Option<String>,
+    pub created_at: Timestamp,
+}
+
+/// A position in a newest-first listing: `(created_at, id)` of the last item shown.
+pub type TimeCursor = (i64, String);

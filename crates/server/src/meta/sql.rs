@@ -170,6 +170,76 @@ impl super::MetaStore for SqlMetaStore {
     async fn set_car(&self, content_id: &str, car_cid: &str, car_size: i64) -> Result<()> {
         self.set_car_sql(content_id, car_cid, car_size).await
     }
+    async fn user_by_username(&self, key: &str) -> Result<Option<super::UserRecord>> {
+        self.user_by_username_sql(key).await
+    }
+    async fn share_file(
+        &self,
+        file_id: &str,
+        user_id: &str,
+        now: crate::domain::Timestamp,
+    ) -> Result<(super::ShareRecord, bool)> {
+        self.share_file_sql(file_id, user_id, now).await
+    }
+    async fn shares_of_file(&self, file_id: &str) -> Result<Vec<super::ShareRecord>> {
+        self.shares_of_file_sql(file_id).await
+    }
+    async fn unshare_file(&self, file_id: &str, user_id: &str) -> Result<bool> {
+        self.unshare_file_sql(file_id, user_id).await
+    }
+    async fn is_shared_with(&self, file_id: &str, user_id: &str) -> Result<bool> {
+        self.is_shared_with_sql(file_id, user_id).await
+    }
+    async fn shared_with(
+        &self,
+        user_id: &str,
+        cursor: Option<&super::TimeCursor>,
+        limit: u32,
+    ) -> Result<Vec<(super::FileRecord, crate::domain::Timestamp)>> {
+        self.shared_with_sql(user_id, cursor, limit).await
+    }
+    async fn create_link(&self, link: super::NewLink) -> Result<super::LinkRecord> {
+        self.create_link_sql(link).await
+    }
+    async fn links_of_file(&self, file_id: &str) -> Result<Vec<super::LinkRecord>> {
+        self.links_of_file_sql(file_id).await
+    }
+    async fn link_by_id(&self, id: &str) -> Result<Option<super::LinkRecord>> {
+        self.link_where_sql(true, id).await
+    }
+    async fn link_by_token_hash(&self, token_hash: &str) -> Result<Option<super::LinkRecord>> {
+        self.link_where_sql(false, token_hash).await
+    }
+    async fn delete_link(&self, id: &str) -> Result<bool> {
+        self.delete_link_sql(id).await
+    }
+    async fn consume_link_download(&self, id: &str, now: crate::domain::Timestamp) -> Result<bool> {
+        self.consume_link_download_sql(id, now).await
+    }
+    async fn send_message(&self, message: super::NewMessage) -> Result<super::MessageRecord> {
+        self.send_message_sql(message).await
+    }
+    async fn messages(
+        &self,
+        user_id: &str,
+        mailbox: super::MessageBox,
+        cursor: Option<&super::TimeCursor>,
+        limit: u32,
+    ) -> Result<Vec<super::MessageRecord>> {
+        self.messages_sql(user_id, mailbox, cursor, limit).await
+    }
+    async fn message_by_id(&self, id: &str) -> Result<Option<super::MessageRecord>> {
+        self.message_by_id_sql(id).await
+    }
+    async fn mark_message_read(&self, id: &str, now: crate::domain::Timestamp) -> Result<()> {
+        self.mark_message_read_sql(id, now).await
+    }
+    async fn hide_message(&self, id: &str, for_sender: bool) -> Result<()> {
+        self.hide_message_sql(id, for_sender).await
+    }
+    async fn server_secret(&self, name: &str, candidate: &str) -> Result<String> {
+        self.server_secret_sql(name, candidate).await
+    }
     async fn unreferenced_contents(&self, limit: u32) -> Result<Vec<String>> {
         self.unreferenced_contents_sql(limit).await
     }

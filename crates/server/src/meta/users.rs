@@ -19,6 +19,7 @@ macro_rules! select_user {
         concat!("SELECT ", user_columns!(), " FROM users u ", $rest)
     };
 }
+pub(super) use {select_user, user_columns};
 
 pub(super) fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
     Ok(UserRecord {

@@ -49,6 +49,9 @@ impl Files {
         if file.owner_id == who.user.id {
             return Ok((file, Permission::Owner));
         }
+        if self.meta.is_shared_with(&file.id, &who.user.id).await? {
+            return Ok((file, Permission::Read));
+        }
         Err(Error::NotFound)
     }
 

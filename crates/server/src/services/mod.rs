@@ -4,13 +4,22 @@
 mod accounts;
 mod car;
 mod files;
+mod links;
+mod messages;
 pub mod passwords;
+pub mod ratelimit;
+mod sharing;
+pub mod signing;
 mod sweeper;
 mod upload;
 
 pub use accounts::{Accounts, Principal};
 pub use car::CarIndexer;
 pub use files::{FilePage, Files};
+pub use links::Links;
+pub use messages::{MessagePage, Messages};
+pub use sharing::{ShareTarget, SharedPage, Sharing};
+pub use signing::Signer;
 pub use sweeper::Sweeper;
 pub use upload::{PendingUpload, StagedBlob};
 
@@ -31,17 +40,25 @@ pub struct Settings {
 pub struct Services {
     pub accounts: Accounts,
     pub files: Files,
+    pub sharing: Sharing,
+    pub links: Links,
+    pub messages: Messages,
     pub car_indexer: CarIndexer,
     pub meta: Arc<dyn MetaStore>,
     pub blobs: Arc<dyn BlobStore>,
 }
 
 impl Services {
-    pub fn new(meta: Arc<dyn MetaStore>, blobs: Arc<dyn BlobStore>, settings: Settings) -> Self {
+    pub fn new(meta: Arc<dyn MetaStore>, blobs: Arc<dyn BlobStore>, settings: Settings, signer: Signer) -> Self {
         let car_wakeup = Arc::new(tokio::sync::Notify::new());
+        let files = Files::new(meta.clone(), blobs.clone(), settings.clone(), car_wakeup.clone());
+        let sharing = Sharing::new(meta.clone(), files.clone());
         Services {
-            accounts: Accounts::new(meta.clone(), settings.clone()),
-            files: Files::new(meta.clone(), blobs.clone(), settings, car_wakeup.clone()),
+            accounts: Accounts::new(meta.clone(), settings),
+            links: Links::new(meta.clone(), files.clone(), signer),
+            messages: Messages::new(meta.clone(), files.clone(), sharing.clone()),
+            sharing,
+            files,
             car_indexer: CarIndexer::new(meta.clone(), blobs.clone(), car_wakeup),
             meta,
             blobs,

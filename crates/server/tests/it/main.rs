@@ -9,9 +9,12 @@ mod crash;
 mod downloads;
 mod files;
 mod isolation;
+mod links;
+mod messages;
 mod ops;
 mod paths;
 mod process;
+mod sharing;
 mod streaming;
 
 /// This binary runs the suite on the embedded default, SQLite.

@@ -14,10 +14,16 @@ mod downloads;
 mod files;
 #[path = "../it/isolation.rs"]
 mod isolation;
+#[path = "../it/links.rs"]
+mod links;
+#[path = "../it/messages.rs"]
+mod messages;
 #[path = "../it/ops.rs"]
 mod ops;
 #[path = "../it/paths.rs"]
 mod paths;
+#[path = "../it/sharing.rs"]
+mod sharing;
 #[path = "../it/streaming.rs"]
 mod streaming;
 

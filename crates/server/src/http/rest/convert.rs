@@ -1,7 +1,7 @@
 //! Records → wire types.
 
-use crate::meta::{FileRecord, UserRecord};
-use nimbus_api::{File, Permission, User, UserRef};
+use crate::meta::{FileRecord, LinkRecord, MessageRecord, ShareRecord, UserRecord};
+use nimbus_api::{File, Link, Message, MessageFile, Permission, Share, User, UserRef};
 
 pub fn user(u: &UserRecord) -> User {
     User {
@@ -30,5 +30,42 @@ pub fn file(f: &FileRecord, permission: Permission) -> File {
         updated_at: f.updated_at.rfc3339(),
         owner: UserRef { id: f.owner_id.clone(), username: f.owner_username.clone() },
         permission,
+    }
+}
+
+pub fn share(s: &ShareRecord) -> Share {
+    Share {
+        user: UserRef { id: s.user_id.clone(), username: s.username.clone() },
+        permission: "read".into(),
+        created_at: s.created_at.rfc3339(),
+    }
+}
+
+pub fn link(l: &LinkRecord, token: &str, url: &str) -> Link {
+    Link {
+        id: l.id.clone(),
+        token: token.to_string(),
+        url: url.to_string(),
+        expires_at: l.expires_at.map(|t| t.rfc3339()),
+        max_downloads: l.max_downloads.map(|n| n.max(0) as u64),
+        download_count: l.download_count.max(0) as u64,
+        has_password: l.password_hash.is_some(),
+        created_at: l.created_at.rfc3339(),
+    }
+}
+
+pub fn message(m: &MessageRecord) -> Message {
+    Message {
+        id: m.id.clone(),
+        from: UserRef { id: m.sender_id.clone(), username: m.sender_username.clone() },
+        to: UserRef { id: m.recipient_id.clone(), username: m.recipient_username.clone() },
+        text: m.body.clone(),
+        file: m.file.as_ref().map(|(id, path, size)| MessageFile {
+            id: id.clone(),
+            name: path.rsplit('/').next().unwrap_or(path).to_string(),
+            size: (*size).max(0) as u64,
+        }),
+        created_at: m.created_at.rfc3339(),
+        read_at: m.read_at.map(|t| t.rfc3339()),
     }
 }

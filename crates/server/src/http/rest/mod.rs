@@ -5,18 +5,24 @@ mod content;
 mod convert;
 mod files;
 mod fs;
+mod links;
 mod me;
+mod messages;
+mod shares;
 
 pub use accounts::*;
 pub use content::*;
 pub use files::*;
 pub use fs::*;
+pub use links::*;
 pub use me::*;
+pub use messages::*;
+pub use shares::*;
 
 use super::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -31,6 +37,18 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/files/{id}/content", get(download_file))
         .route("/api/v1/files/{id}/car", get(get_car))
         .route("/api/v1/cid/{cid}", get(get_by_cid))
+        .route("/api/v1/files/{id}/shares", get(list_shares).post(create_share))
+        .route("/api/v1/files/{id}/shares/{user_id}", delete(delete_share))
+        .route("/api/v1/shared", get(list_shared))
+        .route("/api/v1/files/{id}/links", get(list_links).post(create_link))
+        .route("/api/v1/links/{id}", delete(delete_link))
+        .route("/api/v1/files/{id}/download-url", post(create_download_url))
+        .route("/api/v1/signed/{token}", get(signed_download))
+        .route("/s/{token}", get(crate::http::web::link_page))
+        .route("/s/{token}/content", get(link_content))
+        .route("/api/v1/messages", get(list_messages).post(send_message))
+        .route("/api/v1/messages/{id}/read", post(mark_read))
+        .route("/api/v1/messages/{id}", delete(delete_message))
         .route(
             "/api/v1/fs/{*path}",
             get(get_fs).head(head_fs).put(put_fs).delete(delete_fs).layer(DefaultBodyLimit::disable()),

@@ -1,0 +1,106 @@
+//! Public links (`/api/v1/files/{id}/links`, `/api/v1/links/{id}`, `/s/{token}…`) and
+//! signed download URLs (`/api/v1/files/{id}/download-url`, `/api/v1/signed/{token}`).
+
+use super::convert;
+use crate::http::AppState;
+use crate::http::download::{self, DownloadRequest};
+use crate::http::error::ApiResult;
+use crate::http::extract::{ApiJson, Auth, Param};
+use crate::meta::LinkRecord;
+use axum::Json;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use nimbus_api::{CreateLinkRequest, DownloadUrl, DownloadUrlRequest, ErrorBody, Link, LinkEnvelope, Page};
+use std::net::SocketAddr;
+
+/// The server's public root: the configured `public_url`, else the request's `Host`.
+pub fn public_base(s: &AppState, headers: &HeaderMap) -> String {
+    if let Some(url) = &s.config.public_url {
+        return url.trim_end_matches('/').to_string();
+    }
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+fn link_json(s: &AppState, headers: &HeaderMap, link: &LinkRecord) -> Link {
+    let token = s.services.links.token_of(link);
+    convert::link(link, &token, &format!("{}/s/{token}", public_base(s, headers)))
+}
+
+#[utoipa::path(post, path = "/api/v1/files/{id}/links", tag = "links", params(("id" = String, Path)), request_body = CreateLinkRequest,
+    responses((status = 201, body = LinkEnvelope), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create_link(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Param(id): Param,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<CreateLinkRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let link = s.services.links.create(&who, &id, req).await?;
+    Ok((StatusCode::CREATED, Json(LinkEnvelope { link: link_json(&s, &headers, &link) })))
+}
+
+#[utoipa::path(get, path = "/api/v1/files/{id}/links", tag = "links", params(("id" = String, Path)),
+    responses((status = 200, body = Page<Link>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list_links(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Param(id): Param,
+    headers: HeaderMap,
+) -> ApiResult<Json<Page<Link>>> {
+    let links = s.services.links.list(&who, &id).await?;
+    Ok(Json(Page { items: links.iter().map(|l| link_json(&s, &headers, l)).collect(), next_cursor: None }))
+}
+
+#[utoipa::path(delete, path = "/api/v1/links/{id}", tag = "links", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn delete_link(State(s): State<AppState>, Auth(who): Auth, Param(id): Param) -> ApiResult<StatusCode> {
+    s.services.links.revoke(&who, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/s/{token}/content", tag = "links", params(("token" = String, Path), ("X-Link-Password" = Option<String>, Header)),
+    responses((status = 200, description = "the bytes"), (status = 206, description = "a range"), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn link_content(
+    State(s): State<AppState>,
+    Param(token): Param,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let password = headers.get("x-link-password").and_then(|v| v.to_str().ok());
+    // A HEAD moves no bytes, so it does not count against a download limit.
+    let head_only = method == Method::HEAD;
+    let file = s.services.links.authorize_download(&token, password, &peer.ip().to_string(), !head_only).await?;
+    download::respond(&s.services.files, &file, DownloadRequest { headers: &headers, inline: false, head_only }).await
+}
+
+#[utoipa::path(post, path = "/api/v1/files/{id}/download-url", tag = "links", params(("id" = String, Path)), request_body = DownloadUrlRequest,
+    responses((status = 200, body = DownloadUrl), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn create_download_url(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Param(id): Param,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<DownloadUrlRequest>,
+) -> ApiResult<Json<DownloadUrl>> {
+    let (token, expires_at) = s.services.links.sign_download(&who, &id, req.expires_in).await?;
+    let url = format!("{}/api/v1/signed/{token}", public_base(&s, &headers));
+    Ok(Json(DownloadUrl { url, expires_at: expires_at.rfc3339() }))
+}
+
+#[utoipa::path(get, path = "/api/v1/signed/{token}", tag = "links", params(("token" = String, Path)),
+    responses((status = 200, description = "the bytes"), (status = 206, description = "a range"), (status = 404, body = ErrorBody)))]
+pub async fn signed_download(
+    State(s): State<AppState>,
+    Param(token): Param,
+    method: Method,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let file = s.services.links.resolve_signed(&token).await?;
+    let req = DownloadRequest { headers: &headers, inline: false, head_only: method == Method::HEAD };
+    download::respond(&s.services.files, &file, req).await
+}
