@@ -6,11 +6,13 @@ mod accounts;
 mod error;
 mod files;
 mod sharing;
+mod usage;
 
 pub use accounts::*;
 pub use error::*;
 pub use files::*;
 pub use sharing::*;
+pub use usage::*;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

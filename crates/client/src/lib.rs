@@ -313,6 +313,55 @@ impl Client {
         json(self.request(Method::POST, &format!("/api/v1/files/{file_id}/download-url")).json(&req)).await
     }
 
+    // ---- usage, devices, administration ----
+
+    pub async fn usage(&self) -> Result<Usage> {
+        let env: UsageEnvelope = json(self.request(Method::GET, "/api/v1/me/usage")).await?;
+        Ok(env.usage)
+    }
+
+    pub async fn set_plan(&self, quota_bytes: i64) -> Result<Usage> {
+        let env: UsageEnvelope =
+            json(self.request(Method::PUT, "/api/v1/me/plan").json(&PlanRequest { quota_bytes })).await?;
+        Ok(env.usage)
+    }
+
+    pub async fn add_activity(&self, seconds: i64) -> Result<()> {
+        empty(self.request(Method::POST, "/api/v1/me/activity").json(&ActivityRequest { seconds })).await
+    }
+
+    pub async fn create_device(&self, name: &str, peer_id: &str) -> Result<Device> {
+        let req = CreateDeviceRequest { name: name.into(), peer_id: peer_id.into() };
+        let env: DeviceEnvelope = json(self.request(Method::POST, "/api/v1/me/devices").json(&req)).await?;
+        Ok(env.device)
+    }
+
+    pub async fn devices(&self) -> Result<Vec<Device>> {
+        let page: Page<Device> = json(self.request(Method::GET, "/api/v1/me/devices")).await?;
+        Ok(page.items)
+    }
+
+    pub async fn delete_device(&self, id: &str) -> Result<()> {
+        empty(self.request(Method::DELETE, &format!("/api/v1/me/devices/{id}"))).await
+    }
+
+    /// Device login; returns a client carrying the device session's token.
+    pub async fn device_login(&self, username: &str, peer_id: &str, secret: &str) -> Result<(Client, LoginResponse)> {
+        let req = DeviceLoginRequest { username: username.into(), peer_id: peer_id.into(), secret: secret.into() };
+        let resp: LoginResponse = json(self.request(Method::POST, "/api/v1/auth/device").json(&req)).await?;
+        Ok((self.with_token(resp.access_token.clone()), resp))
+    }
+
+    pub async fn admin_users(&self, limit: Option<u32>, cursor: Option<&str>) -> Result<Page<AdminUser>> {
+        json(self.request(Method::GET, "/api/v1/admin/users").query(&page_query(limit, cursor))).await
+    }
+
+    pub async fn admin_patch_user(&self, id: &str, patch: &AdminUserPatch) -> Result<User> {
+        let env: UserEnvelope =
+            json(self.request(Method::PATCH, &format!("/api/v1/admin/users/{id}")).json(patch)).await?;
+        Ok(env.user)
+    }
+
     // ---- messages ----
 
     pub async fn send_message(&self, req: &SendMessageRequest) -> Result<Message> {

@@ -43,6 +43,7 @@ impl App {
         let settings = Settings {
             max_upload_bytes: config.max_upload_bytes,
             default_quota_bytes: config.default_quota_bytes,
+            max_quota_bytes: config.max_quota_bytes,
             session_ttl_secs: config.session_ttl_secs,
         };
         let signer = Signer::load(meta.as_ref()).await.context("loading the signing key")?;
@@ -66,10 +67,15 @@ impl App {
         tracing::info!(addr = %self.local_addr(), "nimbus listening");
         let sweeper = tokio::spawn(self.sweeper.run(interval));
         let indexer = tokio::spawn(self.state.services.car_indexer.clone().run(interval));
+        let meter = self.state.services.meter.clone();
+        let metering = tokio::spawn(meter.clone().run(Duration::from_secs(2)));
         let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
         sweeper.abort();
         indexer.abort();
+        metering.abort();
+        // Counted but unwritten usage must survive a clean shutdown.
+        meter.flush().await;
         served.context("serving HTTP")
     }
 }

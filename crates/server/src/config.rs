@@ -30,6 +30,8 @@ pub struct Config {
     pub max_upload_bytes: u64,
     /// Quota of a new account, in bytes.
     pub default_quota_bytes: u64,
+    /// The largest quota a user may choose for themselves (`PUT /api/v1/me/plan`).
+    pub max_quota_bytes: u64,
     /// How long a login stays valid, in seconds.
     pub session_ttl_secs: u64,
     /// Mark the session cookie `Secure` (set when served over HTTPS).
@@ -51,6 +53,7 @@ impl Default for Config {
             blob_store: None,
             max_upload_bytes: 16 << 30,
             default_quota_bytes: 10 << 30,
+            max_quota_bytes: 100 << 30,
             session_ttl_secs: 30 * 24 * 3600,
             cookie_secure: false,
             public_url: None,
@@ -70,6 +73,7 @@ impl std::fmt::Debug for Config {
             .field("blob_store", &self.blob_store)
             .field("max_upload_bytes", &self.max_upload_bytes)
             .field("default_quota_bytes", &self.default_quota_bytes)
+            .field("max_quota_bytes", &self.max_quota_bytes)
             .field("session_ttl_secs", &self.session_ttl_secs)
             .field("cookie_secure", &self.cookie_secure)
             .field("public_url", &self.public_url)

@@ -2,6 +2,7 @@
 //!
 //! Module map (see ARCHITECTURE.md for the rules between layers):
 //! - [`app`]: builds the service from a [`config::Config`] and runs it.
+//! - [`admin_cli`]: `nimbus admin …`, user management from the shell.
 //! - [`config`]: typed configuration (defaults → file → env → flags).
 //! - [`error`]: the domain error every layer speaks.
 //! - [`domain`]: validated value types, no I/O.
@@ -12,6 +13,7 @@
 //! - [`http`]: axum routes, extractors, error mapping, observability.
 //! - [`telemetry`]: logging set-up.
 
+pub mod admin_cli;
 pub mod app;
 pub mod blob;
 pub mod config;

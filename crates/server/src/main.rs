@@ -1,6 +1,7 @@
 //! The `nimbus` binary: `nimbus serve` runs the server.
 
 use clap::{Parser, Subcommand};
+use nimbus_server::admin_cli::AdminCommand;
 use nimbus_server::config::{Config, Overrides};
 use nimbus_server::{App, telemetry};
 use std::net::SocketAddr;
@@ -17,6 +18,27 @@ struct Cli {
 enum Command {
     /// Run the server (default: SQLite + local disk under ./nimbus-data on 127.0.0.1:8080).
     Serve(ServeArgs),
+    /// Manage users on the configured database.
+    Admin {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+/// Where the metadata lives, for commands that work on it directly.
+#[derive(clap::Args)]
+struct StoreArgs {
+    /// A TOML file with the same keys as the environment variables.
+    #[arg(long, env = "NIMBUS_CONFIG")]
+    config: Option<PathBuf>,
+    /// Where the SQLite database lives.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// `sqlite://…` or `postgres://…`.
+    #[arg(long)]
+    database_url: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -43,6 +65,12 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve(args).await,
+        Command::Admin { store, command } => {
+            let flags = Overrides { data_dir: store.data_dir, database_url: store.database_url, ..Default::default() };
+            let config = Config::load(store.config.as_deref(), flags)?;
+            telemetry::init(config.log_format);
+            nimbus_server::admin_cli::run(config, command).await
+        }
     }
 }
 

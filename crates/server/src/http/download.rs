@@ -11,7 +11,6 @@ use crate::services::Files;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
-use futures_util::StreamExt;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// Types a browser may show inline from our origin without running code.
@@ -53,6 +52,8 @@ pub fn content_disposition(kind: &str, name: &str) -> String {
 /// What the client asked for besides the file.
 pub struct DownloadRequest<'a> {
     pub headers: &'a HeaderMap,
+    /// Whose downloaded_bytes the bytes count against.
+    pub charge_to: &'a str,
     pub inline: bool,
     pub head_only: bool,
 }
@@ -100,11 +101,7 @@ pub async fn respond(files: &Files, file: &FileRecord, req: DownloadRequest<'_>)
     if req.head_only {
         return Ok(builder.body(Body::empty()).map_err(internal)?);
     }
-    let stream = files.open(file, range).await?.inspect(|chunk| {
-        if let Ok(c) = chunk {
-            metrics::counter!("nimbus_download_bytes_total").increment(c.len() as u64);
-        }
-    });
+    let stream = files.open(file, range, req.charge_to).await?;
     Ok(builder.body(Body::from_stream(stream)).map_err(internal)?)
 }
 

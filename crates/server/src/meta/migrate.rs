@@ -10,11 +10,13 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/sqlite/0001_init.sql")),
     (2, "car_size", include_str!("../../migrations/sqlite/0002_car_size.sql")),
     (3, "sharing", include_str!("../../migrations/sqlite/0003_sharing.sql")),
+    (4, "usage_devices", include_str!("../../migrations/sqlite/0004_usage_devices.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
     (2, "car_size", include_str!("../../migrations/postgres/0002_car_size.sql")),
     (3, "sharing", include_str!("../../migrations/postgres/0003_sharing.sql")),
+    (4, "usage_devices", include_str!("../../migrations/postgres/0004_usage_devices.sql")),
 ];
 
 pub async fn run(pool: &AnyPool, backend: Backend) -> anyhow::Result<()> {

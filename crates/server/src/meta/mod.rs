@@ -9,6 +9,7 @@ mod migrate;
 mod records;
 mod sharing;
 mod sql;
+mod usage;
 mod users;
 
 pub use records::*;
@@ -118,6 +119,33 @@ pub trait MetaStore: Send + Sync + 'static {
     async fn message_by_id(&self, id: &str) -> Result<Option<MessageRecord>>;
     async fn mark_message_read(&self, id: &str, now: Timestamp) -> Result<()>;
     async fn hide_message(&self, id: &str, for_sender: bool) -> Result<()>;
+
+    // ---- usage, plans, devices, administration ----
+
+    /// Adds metered bytes to the user's totals and to their row for `day`.
+    async fn add_usage(&self, user_id: &str, day: &str, uploaded: i64, downloaded: i64) -> Result<()>;
+    /// Daily rows from `since_day` (inclusive) on, by day.
+    async fn daily_usage(&self, user_id: &str, since_day: &str) -> Result<Vec<DailyUsage>>;
+    async fn add_active_seconds(&self, user_id: &str, seconds: i64) -> Result<()>;
+    /// Sets the quota unless it is below what the user stores; false if it was.
+    async fn set_plan(&self, user_id: &str, quota_bytes: i64) -> Result<bool>;
+    /// `Validation` on a duplicate peer_id for the user.
+    async fn create_device(&self, device: NewDevice) -> Result<DeviceRecord>;
+    async fn devices(&self, user_id: &str) -> Result<Vec<DeviceRecord>>;
+    /// Deletes the device and its sessions.
+    async fn delete_device(&self, user_id: &str, id: &str) -> Result<bool>;
+    /// The user, device and device secret hash for a device login.
+    async fn device_for_login(
+        &self,
+        username_key: &str,
+        peer_id: &str,
+    ) -> Result<Option<(UserRecord, DeviceRecord, String)>>;
+    async fn touch_device(&self, id: &str, now: Timestamp) -> Result<()>;
+    /// Users by username, after `after_key`.
+    async fn list_users(&self, after_key: Option<&str>, limit: u32) -> Result<Vec<UserRecord>>;
+    /// Applies an admin's change; disabling revokes every session; the last enabled
+    /// admin cannot be demoted or disabled (`Validation`).
+    async fn admin_update_user(&self, id: &str, patch: AdminPatch) -> Result<UserRecord>;
 
     // ---- server secrets ----
 

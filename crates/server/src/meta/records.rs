@@ -17,6 +17,10 @@ pub struct UserRecord {
     pub used_bytes: i64,
     pub file_count: i64,
     pub created_at: Timestamp,
+    /// Lifetime totals of metered transfer, and app-reported active time.
+    pub uploaded_bytes: i64,
+    pub downloaded_bytes: i64,
+    pub active_seconds: i64,
 }
 
 pub struct NewUser {
@@ -49,6 +53,8 @@ pub struct SessionRecord {
     pub user_id: String,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
+    /// Set for sessions opened by a device login; they end with the device.
+    pub device_id: Option<String>,
 }
 
 /// How an upload treats an existing file at its path.
@@ -192,3 +198,39 @@ pub struct NewMessage {
 
 /// A position in a newest-first listing: `(created_at, id)` of the last item shown.
 pub type TimeCursor = (i64, String);
+
+/// Bytes moved for one user on one day (UTC, `YYYY-MM-DD`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DailyUsage {
+    pub day: String,
+    pub uploaded_bytes: i64,
+    pub downloaded_bytes: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct DeviceRecord {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub peer_id: String,
+    pub created_at: Timestamp,
+    pub last_seen_at: Option<Timestamp>,
+}
+
+pub struct NewDevice {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub peer_id: String,
+    /// SHA-256 of the device secret (a 256-bit random token).
+    pub secret_hash: String,
+    pub created_at: Timestamp,
+}
+
+/// What an admin may change on a user; `None` leaves a field alone.
+#[derive(Debug, Default)]
+pub struct AdminPatch {
+    pub quota_bytes: Option<i64>,
+    pub disabled: Option<bool>,
+    pub is_admin: Option<bool>,
+}

@@ -237,6 +237,43 @@ impl super::MetaStore for SqlMetaStore {
     async fn hide_message(&self, id: &str, for_sender: bool) -> Result<()> {
         self.hide_message_sql(id, for_sender).await
     }
+    async fn add_usage(&self, user_id: &str, day: &str, up: i64, down: i64) -> Result<()> {
+        self.add_usage_sql(user_id, day, up, down).await
+    }
+    async fn daily_usage(&self, user_id: &str, since_day: &str) -> Result<Vec<super::DailyUsage>> {
+        self.daily_usage_sql(user_id, since_day).await
+    }
+    async fn add_active_seconds(&self, user_id: &str, seconds: i64) -> Result<()> {
+        self.add_active_seconds_sql(user_id, seconds).await
+    }
+    async fn set_plan(&self, user_id: &str, quota_bytes: i64) -> Result<bool> {
+        self.set_plan_sql(user_id, quota_bytes).await
+    }
+    async fn create_device(&self, device: super::NewDevice) -> Result<super::DeviceRecord> {
+        self.create_device_sql(device).await
+    }
+    async fn devices(&self, user_id: &str) -> Result<Vec<super::DeviceRecord>> {
+        self.devices_sql(user_id).await
+    }
+    async fn delete_device(&self, user_id: &str, id: &str) -> Result<bool> {
+        self.delete_device_sql(user_id, id).await
+    }
+    async fn device_for_login(
+        &self,
+        username_key: &str,
+        peer_id: &str,
+    ) -> Result<Option<(super::UserRecord, super::DeviceRecord, String)>> {
+        self.device_for_login_sql(username_key, peer_id).await
+    }
+    async fn touch_device(&self, id: &str, now: crate::domain::Timestamp) -> Result<()> {
+        self.touch_device_sql(id, now).await
+    }
+    async fn list_users(&self, after_key: Option<&str>, limit: u32) -> Result<Vec<super::UserRecord>> {
+        self.list_users_sql(after_key, limit).await
+    }
+    async fn admin_update_user(&self, id: &str, patch: super::AdminPatch) -> Result<super::UserRecord> {
+        self.admin_update_user_sql(id, patch).await
+    }
     async fn server_secret(&self, name: &str, candidate: &str) -> Result<String> {
         self.server_secret_sql(name, candidate).await
     }

@@ -10,7 +10,8 @@ use sqlx::any::AnyRow;
 macro_rules! user_columns {
     () => {
         "u.id, u.username, u.email, u.first_name, u.last_name, u.password_hash, \
-         u.is_admin, u.disabled, u.quota_bytes, u.used_bytes, u.file_count, u.created_at"
+         u.is_admin, u.disabled, u.quota_bytes, u.used_bytes, u.file_count, u.created_at, \
+         u.uploaded_bytes, u.downloaded_bytes, u.active_seconds"
     };
 }
 
@@ -35,6 +36,9 @@ pub(super) fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
         used_bytes: get_i64(row, "used_bytes")?,
         file_count: get_i64(row, "file_count")?,
         created_at: Timestamp(get_i64(row, "created_at")?),
+        uploaded_bytes: get_i64(row, "uploaded_bytes")?,
+        downloaded_bytes: get_i64(row, "downloaded_bytes")?,
+        active_seconds: get_i64(row, "active_seconds")?,
     })
 }
 
@@ -164,13 +168,15 @@ impl SqlMetaStore {
 
     pub(super) async fn create_session_sql(&self, s: &SessionRecord) -> Result<()> {
         sqlx::query(
-            "INSERT INTO sessions (id, token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO sessions (id, token_hash, user_id, created_at, expires_at, device_id) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&s.id)
         .bind(&s.token_hash)
         .bind(&s.user_id)
         .bind(s.created_at.0)
         .bind(s.expires_at.0)
+        .bind(&s.device_id)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -180,7 +186,8 @@ impl SqlMetaStore {
         let row = sqlx::query(concat!(
             "SELECT ",
             user_columns!(),
-            ", s.id AS session_id, s.created_at AS session_created_at, s.expires_at AS session_expires_at \
+            ", s.id AS session_id, s.created_at AS session_created_at, s.expires_at AS session_expires_at, \
+             s.device_id AS session_device_id \
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1"
         ))
         .bind(hash)
@@ -194,6 +201,7 @@ impl SqlMetaStore {
             user_id: user.id.clone(),
             created_at: Timestamp(get_i64(&row, "session_created_at")?),
             expires_at: Timestamp(get_i64(&row, "session_expires_at")?),
+            device_id: get_opt_str(&row, "session_device_id")?,
         };
         Ok(Some((session, user)))
     }

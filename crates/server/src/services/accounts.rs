@@ -98,10 +98,11 @@ impl Accounts {
         if user.disabled {
             return Err(Error::Forbidden);
         }
-        self.open_session(user).await
+        self.open_session(user, None).await
     }
 
-    async fn open_session(&self, user: UserRecord) -> Result<NewLogin> {
+    /// Opens a session for `user`, tagged with the device that logged in, if any.
+    pub(super) async fn open_session(&self, user: UserRecord, device_id: Option<String>) -> Result<NewLogin> {
         let token = new_secret_token("nmb");
         let now = Timestamp::now();
         let session = SessionRecord {
@@ -110,6 +111,7 @@ impl Accounts {
             user_id: user.id.clone(),
             created_at: now,
             expires_at: now.plus_secs(i64::try_from(self.settings.session_ttl_secs).unwrap_or(i64::MAX / 2)),
+            device_id,
         };
         self.meta.create_session(&session).await?;
         Ok(NewLogin { token, session, user })

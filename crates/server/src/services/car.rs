@@ -40,11 +40,13 @@ async fn car_of(blobs: &dyn BlobStore, key: &str, size: u64, root: &str) -> Resu
 }
 
 impl Files {
-    /// Streams the CARv1 export of a file the caller was allowed to see.
-    pub async fn car_stream(&self, file: &FileRecord) -> Result<ByteStream> {
+    /// Streams the CARv1 export of a file the caller was allowed to see, charging the
+    /// bytes sent to `charge_to`.
+    pub async fn car_stream(&self, file: &FileRecord, charge_to: &str) -> Result<ByteStream> {
         let root =
             file.cid.as_deref().ok_or_else(|| Error::Internal(anyhow::anyhow!("file {} has no CID", file.id)))?;
-        car_of(self.blobs.as_ref(), &file.blob_key, u64::try_from(file.size).unwrap_or(0), root).await
+        let car = car_of(self.blobs.as_ref(), &file.blob_key, u64::try_from(file.size).unwrap_or(0), root).await?;
+        Ok(self.meter.meter_download(charge_to, car))
     }
 }
 

@@ -20,6 +20,7 @@ pub struct Files {
     pub(super) settings: Settings,
     /// Wakes the CAR indexer when new content is committed.
     pub(super) car_wakeup: Arc<tokio::sync::Notify>,
+    pub(super) meter: super::UsageMeter,
 }
 
 /// One page of a listing and the cursor for the next.
@@ -34,8 +35,9 @@ impl Files {
         blobs: Arc<dyn BlobStore>,
         settings: Settings,
         car_wakeup: Arc<tokio::sync::Notify>,
+        meter: super::UsageMeter,
     ) -> Self {
-        Files { meta, blobs, settings, car_wakeup }
+        Files { meta, blobs, settings, car_wakeup, meter }
     }
 
     pub fn max_upload_bytes(&self) -> u64 {
@@ -118,12 +120,30 @@ impl Files {
         self.meta.file_by_cid(&who.user.id, &cid).await?.ok_or(Error::NotFound)
     }
 
-    /// Streams `range` of a file the caller was already allowed to see.
-    pub async fn open(&self, file: &FileRecord, range: Range<u64>) -> Result<ByteStream> {
+    /// Streams `range` of a file the caller was already allowed to see, charging the
+    /// bytes sent to `charge_to`'s downloaded_bytes.
+    pub async fn open(&self, file: &FileRecord, range: Range<u64>, charge_to: &str) -> Result<ByteStream> {
         if file.store != self.blobs.name() {
             return Err(Error::Internal(anyhow::anyhow!("file {} lives in unknown store {}", file.id, file.store)));
         }
-        Ok(self.blobs.read(&file.blob_key, range).await?)
+        let stream = self.blobs.read(&file.blob_key, range).await?;
+        Ok(self.meter.meter_download(charge_to, stream))
+    }
+
+    /// How many bytes an upload by `user_id` to `path` may still bring: the quota left,
+    /// plus the size of the file it would replace.
+    pub async fn quota_room(&self, user_id: &str, path: Option<&FilePath>) -> Result<u64> {
+        let user = self.meta.user_by_id(user_id).await?.ok_or(Error::Unauthorized)?;
+        let replaced = match path {
+            Some(p) => self.existing_size(user_id, p).await?,
+            None => 0,
+        };
+        Ok((user.quota_bytes - user.used_bytes).max(0) as u64 + replaced)
+    }
+
+    /// The size of the user's file at `path`, 0 if there is none.
+    pub async fn existing_size(&self, user_id: &str, path: &FilePath) -> Result<u64> {
+        Ok(self.meta.file_by_path(user_id, path.as_str()).await?.map(|f| f.size.max(0) as u64).unwrap_or(0))
     }
 }
 

@@ -2,7 +2,9 @@
 //! `MetaStore` and `BlobStore` traits, never a concrete backend.
 
 mod accounts;
+mod admin;
 mod car;
+mod devices;
 mod files;
 mod links;
 mod messages;
@@ -12,9 +14,12 @@ mod sharing;
 pub mod signing;
 mod sweeper;
 mod upload;
+mod usage;
 
-pub use accounts::{Accounts, Principal};
+pub use accounts::{Accounts, NewLogin, Principal};
+pub use admin::{Admin, UserPage};
 pub use car::CarIndexer;
+pub use devices::Devices;
 pub use files::{FilePage, Files};
 pub use links::Links;
 pub use messages::{MessagePage, Messages};
@@ -22,6 +27,7 @@ pub use sharing::{ShareTarget, SharedPage, Sharing};
 pub use signing::Signer;
 pub use sweeper::Sweeper;
 pub use upload::{PendingUpload, StagedBlob};
+pub use usage::{Usage, UsageMeter, UsageReport};
 
 use crate::blob::BlobStore;
 use crate::meta::MetaStore;
@@ -32,6 +38,7 @@ use std::sync::Arc;
 pub struct Settings {
     pub max_upload_bytes: u64,
     pub default_quota_bytes: u64,
+    pub max_quota_bytes: u64,
     pub session_ttl_secs: u64,
 }
 
@@ -43,6 +50,10 @@ pub struct Services {
     pub sharing: Sharing,
     pub links: Links,
     pub messages: Messages,
+    pub usage: Usage,
+    pub meter: UsageMeter,
+    pub devices: Devices,
+    pub admin: Admin,
     pub car_indexer: CarIndexer,
     pub meta: Arc<dyn MetaStore>,
     pub blobs: Arc<dyn BlobStore>,
@@ -51,10 +62,16 @@ pub struct Services {
 impl Services {
     pub fn new(meta: Arc<dyn MetaStore>, blobs: Arc<dyn BlobStore>, settings: Settings, signer: Signer) -> Self {
         let car_wakeup = Arc::new(tokio::sync::Notify::new());
-        let files = Files::new(meta.clone(), blobs.clone(), settings.clone(), car_wakeup.clone());
+        let meter = UsageMeter::new(meta.clone());
+        let files = Files::new(meta.clone(), blobs.clone(), settings.clone(), car_wakeup.clone(), meter.clone());
         let sharing = Sharing::new(meta.clone(), files.clone());
+        let accounts = Accounts::new(meta.clone(), settings.clone());
         Services {
-            accounts: Accounts::new(meta.clone(), settings),
+            usage: Usage::new(meta.clone(), meter.clone(), settings.max_quota_bytes),
+            devices: Devices::new(meta.clone(), accounts.clone()),
+            admin: Admin::new(meta.clone()),
+            meter,
+            accounts,
             links: Links::new(meta.clone(), files.clone(), signer),
             messages: Messages::new(meta.clone(), files.clone(), sharing.clone()),
             sharing,

@@ -54,9 +54,10 @@ pub struct PendingUpload {
 }
 
 impl Files {
-    /// Streams `body` into a durable blob, hashing it on the way. Fails with
-    /// `PayloadTooLarge` past `max_upload_bytes`; a body error aborts the upload.
-    pub async fn stage<S>(&self, body: S) -> Result<StagedBlob>
+    /// Streams `body` into a durable blob, hashing it on the way and charging the bytes
+    /// to `uploader`. Fails with `PayloadTooLarge` past `max_upload_bytes`, and with
+    /// `QuotaExceeded` as soon as it passes `quota_room`; a body error aborts it.
+    pub async fn stage<S>(&self, body: S, uploader: &str, quota_room: u64) -> Result<StagedBlob>
     where
         S: Stream<Item = Result<Bytes>> + Send,
     {
@@ -66,8 +67,13 @@ impl Files {
         let mut hasher = ContentHasher::default();
         while let Some(chunk) = body.next().await {
             let chunk = chunk?;
-            if hasher.size() + chunk.len() as u64 > limit {
+            self.meter.uploaded(uploader, chunk.len() as u64);
+            let total = hasher.size() + chunk.len() as u64;
+            if total > limit {
                 return Err(Error::PayloadTooLarge { limit });
+            }
+            if total > quota_room {
+                return Err(Error::QuotaExceeded);
             }
             hasher.update(&chunk);
             temp.write(&chunk).await?;

@@ -3,9 +3,11 @@
 //! would sanitise what we want to send).
 
 mod accounts;
+mod admin;
 mod common;
 mod content;
 mod crash;
+mod devices;
 mod downloads;
 mod files;
 mod isolation;
@@ -16,6 +18,7 @@ mod paths;
 mod process;
 mod sharing;
 mod streaming;
+mod usage;
 
 /// This binary runs the suite on the embedded default, SQLite.
 pub const BACKEND: common::Backend = common::Backend::Sqlite;

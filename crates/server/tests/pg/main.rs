@@ -4,10 +4,14 @@
 
 #[path = "../it/accounts.rs"]
 mod accounts;
+#[path = "../it/admin.rs"]
+mod admin;
 #[path = "../it/common.rs"]
 mod common;
 #[path = "../it/content.rs"]
 mod content;
+#[path = "../it/devices.rs"]
+mod devices;
 #[path = "../it/downloads.rs"]
 mod downloads;
 #[path = "../it/files.rs"]
@@ -26,5 +30,7 @@ mod paths;
 mod sharing;
 #[path = "../it/streaming.rs"]
 mod streaming;
+#[path = "../it/usage.rs"]
+mod usage;
 
 pub const BACKEND: common::Backend = common::Backend::Postgres;

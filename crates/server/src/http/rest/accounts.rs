@@ -4,6 +4,7 @@ use super::convert;
 use crate::http::AppState;
 use crate::http::error::ApiResult;
 use crate::http::extract::{ApiJson, Auth, SESSION_COOKIE};
+use crate::services::NewLogin;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -24,6 +25,12 @@ pub async fn register(
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody)))]
 pub async fn login(State(s): State<AppState>, ApiJson(req): ApiJson<LoginRequest>) -> ApiResult<impl IntoResponse> {
     let login = s.services.accounts.login(&req.username, &req.password).await?;
+    login_response(&s, login)
+}
+
+/// The answer to a successful login (password or device): token, expiry, user, and the
+/// session cookie for browsers.
+pub fn login_response(s: &AppState, login: NewLogin) -> ApiResult<(HeaderMap, Json<LoginResponse>)> {
     let max_age = login.session.expires_at.unix_secs() - login.session.created_at.unix_secs();
     let secure = if s.config.cookie_secure { "; Secure" } else { "" };
     let cookie = format!("{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}", login.token);

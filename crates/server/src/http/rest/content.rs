@@ -21,7 +21,7 @@ pub async fn get_by_cid(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let file = s.services.files.by_cid(&who, &cid).await?;
-    let req = DownloadRequest { headers: &headers, inline: false, head_only: false };
+    let req = DownloadRequest { headers: &headers, charge_to: &who.user.id, inline: false, head_only: false };
     download::respond(&s.services.files, &file, req).await
 }
 
@@ -30,7 +30,7 @@ pub async fn get_by_cid(
         (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_car(State(s): State<AppState>, Auth(who): Auth, Param(id): Param) -> ApiResult<Response> {
     let (file, _) = s.services.files.visible(&who, &id).await?;
-    let body = s.services.files.car_stream(&file).await?;
+    let body = s.services.files.car_stream(&file, &who.user.id).await?;
     let name = format!("{}.car", file.path.rsplit('/').next().unwrap_or(&file.path));
     let mut builder = Response::builder()
         .header(header::CONTENT_TYPE, "application/vnd.ipld.car; version=1")

@@ -12,12 +12,16 @@ use crate::services::PendingUpload;
 use axum::Json;
 use axum::extract::State;
 use axum::extract::multipart::{Multipart, MultipartRejection};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
 use nimbus_api::{ErrorBody, File, FileEnvelope, MoveFileRequest, OnConflict, Page, Permission};
 use serde::Deserialize;
 use utoipa::IntoParams;
+
+/// Multipart framing (boundaries, part headers) allowed on top of the file bytes when
+/// judging a request's declared length against the quota.
+const MULTIPART_FRAMING_ALLOWANCE: u64 = 64 << 10;
 
 #[derive(Deserialize, IntoParams)]
 pub struct UploadQuery {
@@ -36,6 +40,7 @@ pub async fn upload_files(
     State(s): State<AppState>,
     Auth(who): Auth,
     ApiQuery(q): ApiQuery<UploadQuery>,
+    headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<impl IntoResponse> {
     let mut multipart = multipart.map_err(|e| Error::BadRequest(format!("malformed multipart: {}", e.body_text())))?;
@@ -47,6 +52,14 @@ pub async fn upload_files(
     let bad = |e: axum::extract::multipart::MultipartError| {
         Error::BadRequest(format!("malformed multipart: {}", e.body_text()))
     };
+    // Refuse what cannot fit before reading the body: the parts are at most the
+    // request's length, less a little framing.
+    let mut room = s.services.files.quota_room(&who.user.id, None).await?;
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if mode != WriteMode::Overwrite && declared.is_some_and(|n| n > room + MULTIPART_FRAMING_ALLOWANCE) {
+        return Err(Error::QuotaExceeded.into());
+    }
     let mut pending = Vec::new();
     while let Some(field) = multipart.next_field().await.map_err(bad)? {
         if field.name() != Some("file") {
@@ -56,7 +69,10 @@ pub async fn upload_files(
         // Validate the destination before reading a byte of the part.
         let path = FilePath::join(q.dir.as_deref(), file_name)?;
         let content_type = field.content_type().map(str::to_string).unwrap_or_else(|| guess_type(&path));
-        let blob = s.services.files.stage(field.map_err(bad)).await?;
+        let replaced =
+            if mode == WriteMode::Overwrite { s.services.files.existing_size(&who.user.id, &path).await? } else { 0 };
+        let blob = s.services.files.stage(field.map_err(bad), &who.user.id, room + replaced).await?;
+        room = room.saturating_sub(blob.digest.size.saturating_sub(replaced));
         pending.push(PendingUpload { path, mode: mode.clone(), content_type, blob });
     }
     if pending.is_empty() {
@@ -159,6 +175,7 @@ pub async fn download_file(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let (file, _) = s.services.files.visible(&who, &id).await?;
-    let req = DownloadRequest { headers: &headers, inline: q.wants_inline(), head_only: false };
+    let req =
+        DownloadRequest { headers: &headers, charge_to: &who.user.id, inline: q.wants_inline(), head_only: false };
     download::respond(&s.services.files, &file, req).await
 }

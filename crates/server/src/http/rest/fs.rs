@@ -44,9 +44,14 @@ pub async fn put_fs(
     if mode == WriteMode::CreateOnly && s.services.files.by_path(&who, &path).await.is_ok() {
         return Err(Error::PreconditionFailed.into());
     }
+    let replaces = if mode == WriteMode::CreateOnly { None } else { Some(&path) };
+    let room = s.services.files.quota_room(&who.user.id, replaces).await?;
+    if declared.is_some_and(|n| n > room) {
+        return Err(Error::QuotaExceeded.into());
+    }
     let content_type = header_str(header::CONTENT_TYPE).map(str::to_string).unwrap_or_else(|| guess_type(&path));
     let stream = body.into_data_stream().map_err(|e| Error::BadRequest(format!("upload interrupted: {e}")));
-    let blob = s.services.files.stage(stream).await?;
+    let blob = s.services.files.stage(stream, &who.user.id, room).await?;
     let pending = PendingUpload { path, mode, content_type, blob };
     let mut committed = s.services.files.commit(&who.user.id, vec![pending]).await?;
     let c = committed.pop().ok_or_else(|| Error::Internal(anyhow::anyhow!("commit returned no file")))?;
@@ -65,7 +70,8 @@ pub async fn get_fs(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let file = s.services.files.by_path(&who, &path).await?;
-    let req = DownloadRequest { headers: &headers, inline: q.wants_inline(), head_only: false };
+    let req =
+        DownloadRequest { headers: &headers, charge_to: &who.user.id, inline: q.wants_inline(), head_only: false };
     download::respond(&s.services.files, &file, req).await
 }
 
@@ -78,7 +84,7 @@ pub async fn head_fs(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let file = s.services.files.by_path(&who, &path).await?;
-    let req = DownloadRequest { headers: &headers, inline: false, head_only: true };
+    let req = DownloadRequest { headers: &headers, charge_to: &who.user.id, inline: false, head_only: true };
     download::respond(&s.services.files, &file, req).await
 }
 

@@ -75,7 +75,12 @@ pub async fn link_content(
     // A HEAD moves no bytes, so it does not count against a download limit.
     let head_only = method == Method::HEAD;
     let file = s.services.links.authorize_download(&token, password, &peer.ip().to_string(), !head_only).await?;
-    download::respond(&s.services.files, &file, DownloadRequest { headers: &headers, inline: false, head_only }).await
+    download::respond(
+        &s.services.files,
+        &file,
+        DownloadRequest { headers: &headers, charge_to: &file.owner_id, inline: false, head_only },
+    )
+    .await
 }
 
 #[utoipa::path(post, path = "/api/v1/files/{id}/download-url", tag = "links", params(("id" = String, Path)), request_body = DownloadUrlRequest,
@@ -101,6 +106,12 @@ pub async fn signed_download(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let file = s.services.links.resolve_signed(&token).await?;
-    let req = DownloadRequest { headers: &headers, inline: false, head_only: method == Method::HEAD };
+    // Downloads through links and signed URLs count against the file owner.
+    let req = DownloadRequest {
+        headers: &headers,
+        charge_to: &file.owner_id,
+        inline: false,
+        head_only: method == Method::HEAD,
+    };
     download::respond(&s.services.files, &file, req).await
 }

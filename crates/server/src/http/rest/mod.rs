@@ -1,23 +1,29 @@
 //! `/api/v1`: the REST routes of API.md, one module per area.
 
 mod accounts;
+mod admin;
 mod content;
 mod convert;
+mod devices;
 mod files;
 mod fs;
 mod links;
 mod me;
 mod messages;
 mod shares;
+mod usage;
 
 pub use accounts::*;
+pub use admin::*;
 pub use content::*;
+pub use devices::*;
 pub use files::*;
 pub use fs::*;
 pub use links::*;
 pub use me::*;
 pub use messages::*;
 pub use shares::*;
+pub use usage::*;
 
 use super::AppState;
 use axum::Router;
@@ -49,6 +55,14 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/messages", get(list_messages).post(send_message))
         .route("/api/v1/messages/{id}/read", post(mark_read))
         .route("/api/v1/messages/{id}", delete(delete_message))
+        .route("/api/v1/me/usage", get(get_usage))
+        .route("/api/v1/me/plan", put(set_plan))
+        .route("/api/v1/me/activity", post(add_activity))
+        .route("/api/v1/me/devices", get(list_devices).post(create_device))
+        .route("/api/v1/me/devices/{id}", delete(delete_device))
+        .route("/api/v1/auth/device", post(device_login))
+        .route("/api/v1/admin/users", get(admin_list_users))
+        .route("/api/v1/admin/users/{id}", axum::routing::patch(admin_patch_user))
         .route(
             "/api/v1/fs/{*path}",
             get(get_fs).head(head_fs).put(put_fs).delete(delete_fs).layer(DefaultBodyLimit::disable()),

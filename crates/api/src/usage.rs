@@ -1,0 +1,93 @@
+//! Usage, plans, activity, devices and administration.
+
+use crate::User;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DailyUsage {
+    /// `YYYY-MM-DD`, UTC.
+    pub date: String,
+    pub uploaded_bytes: u64,
+    pub downloaded_bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Usage {
+    pub quota_bytes: u64,
+    /// Always the sum of the sizes of the user's files.
+    pub used_bytes: u64,
+    pub file_count: u64,
+    pub uploaded_bytes: u64,
+    pub downloaded_bytes: u64,
+    /// `uploaded_bytes + downloaded_bytes`.
+    pub bandwidth_bytes: u64,
+    pub active_seconds: u64,
+    /// The last 30 days, oldest first.
+    pub daily: Vec<DailyUsage>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UsageEnvelope {
+    pub usage: Usage,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PlanRequest {
+    pub quota_bytes: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ActivityRequest {
+    /// 1 to 3600.
+    pub seconds: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Device {
+    pub id: String,
+    pub name: String,
+    pub peer_id: String,
+    pub created_at: String,
+    pub last_seen_at: Option<String>,
+    /// Only in the answer to registering the device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DeviceEnvelope {
+    pub device: Device,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreateDeviceRequest {
+    pub name: String,
+    pub peer_id: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DeviceLoginRequest {
+    pub username: String,
+    pub peer_id: String,
+    pub secret: String,
+}
+
+/// A user as an admin sees it: the user, whether disabled, and their usage.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AdminUser {
+    #[serde(flatten)]
+    pub user: User,
+    pub disabled: bool,
+    pub usage: Usage,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct AdminUserPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota_bytes: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_admin: Option<bool>,
+}

@@ -1,0 +1,49 @@
+//! `/api/v1/admin/users`: admins only (everyone else gets 403).
+
+use super::convert;
+use super::usage::usage_json;
+use crate::http::AppState;
+use crate::http::error::ApiResult;
+use crate::http::extract::{ApiJson, ApiQuery, Auth, Param};
+use crate::meta::AdminPatch;
+use axum::Json;
+use axum::extract::State;
+use nimbus_api::{AdminUser, AdminUserPatch, ErrorBody, Page, UserEnvelope};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+#[derive(Deserialize, IntoParams)]
+pub struct AdminListQuery {
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin", params(AdminListQuery),
+    responses((status = 200, body = Page<AdminUser>), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn admin_list_users(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    ApiQuery(q): ApiQuery<AdminListQuery>,
+) -> ApiResult<Json<Page<AdminUser>>> {
+    let page = s.services.admin.list(&who, q.limit, q.cursor.as_deref()).await?;
+    let mut items = Vec::with_capacity(page.items.len());
+    for u in &page.items {
+        let usage = s.services.usage.report(u).await?;
+        items.push(AdminUser { user: convert::user(u), disabled: u.disabled, usage: usage_json(&usage) });
+    }
+    Ok(Json(Page { items, next_cursor: page.next_cursor }))
+}
+
+#[utoipa::path(patch, path = "/api/v1/admin/users/{id}", tag = "admin", params(("id" = String, Path)), request_body = AdminUserPatch,
+    responses((status = 200, body = UserEnvelope), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn admin_patch_user(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Param(id): Param,
+    ApiJson(req): ApiJson<AdminUserPatch>,
+) -> ApiResult<Json<UserEnvelope>> {
+    let patch = AdminPatch { quota_bytes: req.quota_bytes, disabled: req.disabled, is_admin: req.is_admin };
+    let user = s.services.admin.update(&who, &id, patch).await?;
+    Ok(Json(UserEnvelope { user: convert::user(&user) }))
+}
