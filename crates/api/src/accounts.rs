@@ -76,3 +76,34 @@ pub struct ChangePasswordRequest {
 pub struct DeleteAccountRequest {
     pub password: String,
 }
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PasswordResetRequest {
+    pub email: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PasswordResetConfirm {
+    pub email: String,
+    pub code: String,
+    pub new_password: String,
+}
+
+/// Another user as any signed-in user sees them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PublicUser {
+    pub id: String,
+    pub username: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub avatar_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PublicUserEnvelope {
+    pub user: PublicUser,
+}
+
+/// An empty JSON object, `{}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct Empty {}

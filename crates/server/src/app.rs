@@ -45,9 +45,11 @@ impl App {
             default_quota_bytes: config.default_quota_bytes,
             max_quota_bytes: config.max_quota_bytes,
             session_ttl_secs: config.session_ttl_secs,
+            password_reset_ttl_secs: config.password_reset_ttl_secs,
         };
+        let mailer = crate::mail::Mailer::new(config.smtp_url.as_deref(), &config.mail_from)?;
         let signer = Signer::load(meta.as_ref()).await.context("loading the signing key")?;
-        let services = Services::new(meta, blobs, settings, signer);
+        let services = Services::new(meta, blobs, settings, signer, mailer);
         let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         let state = AppState { services, config: Arc::new(config), metrics: metrics_handle() };
         Ok(App { listener, state, sweeper })

@@ -40,6 +40,14 @@ pub struct Config {
     /// links and signed URLs; default: from each request's `Host` header.
     pub public_url: Option<String>,
     pub log_format: LogFormat,
+    /// `smtp://host:port`, `smtps://user:pass@host`; unset: mail goes to the log.
+    pub smtp_url: Option<String>,
+    /// The From address of mail the server sends.
+    pub mail_from: String,
+    /// How long a password-reset code stays valid, in seconds.
+    pub password_reset_ttl_secs: u64,
+    /// Proxies whose `X-Forwarded-For` is believed for the client address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// How often unreferenced content is reclaimed, in seconds.
     pub sweep_interval_secs: u64,
 }
@@ -58,6 +66,10 @@ impl Default for Config {
             cookie_secure: false,
             public_url: None,
             log_format: LogFormat::Text,
+            smtp_url: None,
+            mail_from: "Nimbus <nimbus@localhost>".into(),
+            password_reset_ttl_secs: 15 * 60,
+            trusted_proxies: Vec::new(),
             sweep_interval_secs: 5,
         }
     }
@@ -78,6 +90,10 @@ impl std::fmt::Debug for Config {
             .field("cookie_secure", &self.cookie_secure)
             .field("public_url", &self.public_url)
             .field("log_format", &self.log_format)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("mail_from", &self.mail_from)
+            .field("password_reset_ttl_secs", &self.password_reset_ttl_secs)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("sweep_interval_secs", &self.sweep_interval_secs)
             .finish()
     }
@@ -107,6 +123,8 @@ pub struct Overrides {
     pub database_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blob_store: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smtp_url: Option<String>,
 }
 
 impl Config {
@@ -143,8 +161,13 @@ mod tests {
     fn redacts_passwords_in_urls() {
         assert_eq!(redact_url("postgres://u:pw@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
-        let c = Config { database_url: Some("postgres://u:hunter2@h/db".into()), ..Config::default() };
-        assert!(!format!("{c:?}").contains("hunter2"));
+        let c = Config {
+            database_url: Some("postgres://u:hunter2@h/db".into()),
+            smtp_url: Some("smtps://mailer:s3cret@mail.example.org".into()),
+            ..Config::default()
+        };
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2") && !shown.contains("s3cret"), "{shown}");
     }
 
     #[test]

@@ -16,6 +16,9 @@ pub enum Error {
     LinkNotFound,
     #[error("you cannot share a file with yourself")]
     CannotShareWithSelf,
+    /// A password-reset code that is wrong, expired, used or burned: all look alike.
+    #[error("the code is wrong or no longer valid")]
+    InvalidCode,
     /// The caller can see the resource but may not do this.
     #[error("forbidden")]
     Forbidden,

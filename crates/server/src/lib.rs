@@ -11,6 +11,7 @@
 //! - [`meta`]: the metadata store (SQLite and PostgreSQL through one SQL code path).
 //! - [`blob`]: the blob store (local disk).
 //! - [`http`]: axum routes, extractors, error mapping, observability.
+//! - [`mail`]: outgoing mail (SMTP, or the log when unset).
 //! - [`telemetry`]: logging set-up.
 
 pub mod admin_cli;
@@ -21,6 +22,7 @@ pub mod content;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod mail;
 pub mod meta;
 pub mod services;
 pub mod telemetry;

@@ -58,6 +58,9 @@ struct ServeArgs {
     /// `file:///dir`.
     #[arg(long)]
     blob_store: Option<String>,
+    /// `smtp://host:port` or `smtps://user:pass@host`; unset: mail goes to the log.
+    #[arg(long)]
+    smtp_url: Option<String>,
 }
 
 #[tokio::main]
@@ -80,6 +83,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         data_dir: args.data_dir,
         database_url: args.database_url,
         blob_store: args.blob_store,
+        smtp_url: args.smtp_url,
     };
     let config = Config::load(args.config.as_deref(), flags)?;
     telemetry::init(config.log_format);

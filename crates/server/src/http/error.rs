@@ -27,6 +27,7 @@ impl ApiError {
             Error::UserNotFound => (S::NOT_FOUND, "user_not_found", msg),
             Error::LinkNotFound => (S::NOT_FOUND, "link_not_found", msg),
             Error::CannotShareWithSelf => (S::UNPROCESSABLE_ENTITY, "cannot_share_with_self", msg),
+            Error::InvalidCode => (S::UNPROCESSABLE_ENTITY, "invalid_code", msg),
             Error::Forbidden => (S::FORBIDDEN, "forbidden", "you may not do this".into()),
             Error::Unauthorized => (S::UNAUTHORIZED, "unauthorized", msg),
             Error::TokenExpired => (S::UNAUTHORIZED, "token_expired", msg),

@@ -105,3 +105,45 @@ fn session_cookie(parts: &Parts) -> Option<String> {
         .find(|(k, _)| *k == SESSION_COOKIE)
         .map(|(_, v)| v.to_string())
 }
+
+/// The client's address: the socket peer, or, when the peer is a trusted proxy, the
+/// nearest untrusted address in `X-Forwarded-For`.
+pub struct ClientAddr(pub std::net::IpAddr);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        let trusted = &state.config.trusted_proxies;
+        if !trusted.contains(&peer) {
+            return Ok(ClientAddr(peer));
+        }
+        // Walk the chain from the nearest hop outwards; the first address that is not
+        // one of our proxies is the client. Anything unparsable stops the walk.
+        let hops: Vec<String> = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(',').map(|h| h.trim().to_string()).collect::<Vec<_>>())
+            .collect();
+        let mut client = peer;
+        for hop in hops.iter().rev() {
+            match hop.parse::<std::net::IpAddr>() {
+                Ok(ip) => {
+                    client = ip;
+                    if !trusted.contains(&ip) {
+                        break;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        Ok(ClientAddr(client))
+    }
+}

@@ -25,6 +25,8 @@ use utoipa_swagger_ui::SwaggerUi;
         rest::get_usage, rest::set_plan, rest::add_activity,
         rest::create_device, rest::list_devices, rest::delete_device, rest::device_login,
         rest::admin_list_users, rest::admin_patch_user,
+        rest::request_password_reset, rest::confirm_password_reset,
+        rest::put_avatar, rest::delete_avatar, rest::get_avatar, rest::get_profile,
         ops::healthz, ops::readyz, ops::metrics,
     ),
     modifiers(&BearerAuth),

@@ -11,12 +11,14 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (2, "car_size", include_str!("../../migrations/sqlite/0002_car_size.sql")),
     (3, "sharing", include_str!("../../migrations/sqlite/0003_sharing.sql")),
     (4, "usage_devices", include_str!("../../migrations/sqlite/0004_usage_devices.sql")),
+    (5, "reset_avatars", include_str!("../../migrations/sqlite/0005_reset_avatars.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
     (2, "car_size", include_str!("../../migrations/postgres/0002_car_size.sql")),
     (3, "sharing", include_str!("../../migrations/postgres/0003_sharing.sql")),
     (4, "usage_devices", include_str!("../../migrations/postgres/0004_usage_devices.sql")),
+    (5, "reset_avatars", include_str!("../../migrations/postgres/0005_reset_avatars.sql")),
 ];
 
 pub async fn run(pool: &AnyPool, backend: Backend) -> anyhow::Result<()> {

@@ -7,12 +7,14 @@
 mod files;
 mod migrate;
 mod records;
+mod recovery;
 mod sharing;
 mod sql;
 mod usage;
 mod users;
 
 pub use records::*;
+pub use recovery::MAX_RESET_ATTEMPTS;
 pub use sql::SqlMetaStore;
 
 use crate::domain::Timestamp;
@@ -146,6 +148,18 @@ pub trait MetaStore: Send + Sync + 'static {
     /// Applies an admin's change; disabling revokes every session; the last enabled
     /// admin cannot be demoted or disabled (`Validation`).
     async fn admin_update_user(&self, id: &str, patch: AdminPatch) -> Result<UserRecord>;
+
+    // ---- password reset and avatars ----
+
+    /// Stores a new reset code for the user, replacing any earlier one.
+    async fn put_password_reset(&self, user_id: &str, code_hash: &str, expires_at: Timestamp) -> Result<()>;
+    /// Spends one try on the user's live, unexpired, unburned code and returns it.
+    async fn take_reset_attempt(&self, user_id: &str, now: Timestamp) -> Result<Option<ResetRecord>>;
+    /// Uses the code (once), sets the password and revokes every session, atomically.
+    async fn complete_password_reset(&self, user_id: &str, code_hash: &str, new_password_hash: &str) -> Result<bool>;
+    async fn set_avatar(&self, user_id: &str, content_type: &str, data: &[u8], now: Timestamp) -> Result<()>;
+    async fn delete_avatar(&self, user_id: &str) -> Result<()>;
+    async fn avatar(&self, user_id: &str) -> Result<Option<AvatarRecord>>;
 
     // ---- server secrets ----
 

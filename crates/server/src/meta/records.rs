@@ -21,6 +21,8 @@ pub struct UserRecord {
     pub uploaded_bytes: i64,
     pub downloaded_bytes: i64,
     pub active_seconds: i64,
+    /// When the avatar was last set; `None` without one.
+    pub avatar_updated_at: Option<Timestamp>,
 }
 
 pub struct NewUser {
@@ -233,4 +235,20 @@ pub struct AdminPatch {
     pub quota_bytes: Option<i64>,
     pub disabled: Option<bool>,
     pub is_admin: Option<bool>,
+}
+
+/// A live password-reset code of a user.
+#[derive(Debug, Clone)]
+pub struct ResetRecord {
+    /// Argon2id PHC string of the code.
+    pub code_hash: String,
+    pub expires_at: Timestamp,
+    pub attempts: i64,
+}
+
+/// An avatar image.
+pub struct AvatarRecord {
+    pub content_type: String,
+    pub data: Vec<u8>,
+    pub updated_at: Timestamp,
 }

@@ -274,6 +274,39 @@ impl super::MetaStore for SqlMetaStore {
     async fn admin_update_user(&self, id: &str, patch: super::AdminPatch) -> Result<super::UserRecord> {
         self.admin_update_user_sql(id, patch).await
     }
+    async fn put_password_reset(
+        &self,
+        user_id: &str,
+        code_hash: &str,
+        expires_at: crate::domain::Timestamp,
+    ) -> Result<()> {
+        self.put_password_reset_sql(user_id, code_hash, expires_at).await
+    }
+    async fn take_reset_attempt(
+        &self,
+        user_id: &str,
+        now: crate::domain::Timestamp,
+    ) -> Result<Option<super::ResetRecord>> {
+        self.take_reset_attempt_sql(user_id, now).await
+    }
+    async fn complete_password_reset(&self, user_id: &str, code_hash: &str, new_hash: &str) -> Result<bool> {
+        self.complete_password_reset_sql(user_id, code_hash, new_hash).await
+    }
+    async fn set_avatar(
+        &self,
+        user_id: &str,
+        content_type: &str,
+        data: &[u8],
+        now: crate::domain::Timestamp,
+    ) -> Result<()> {
+        self.set_avatar_sql(user_id, content_type, data, now).await
+    }
+    async fn delete_avatar(&self, user_id: &str) -> Result<()> {
+        self.delete_avatar_sql(user_id).await
+    }
+    async fn avatar(&self, user_id: &str) -> Result<Option<super::AvatarRecord>> {
+        self.avatar_sql(user_id).await
+    }
     async fn server_secret(&self, name: &str, candidate: &str) -> Result<String> {
         self.server_secret_sql(name, candidate).await
     }

@@ -1,6 +1,7 @@
 //! Accounts and sessions: register, login, logout, the current user, password change
 //! and account deletion. Every token maps to a session row, so revocation is immediate.
 
+use super::throttle::LoginThrottle;
 use super::{Settings, passwords};
 use crate::domain::{Email, Password, PersonName, Timestamp, Username, new_id, new_secret_token, sha256_hex};
 use crate::error::{Error, Result};
@@ -27,6 +28,7 @@ pub struct NewLogin {
 pub struct Accounts {
     meta: Arc<dyn MetaStore>,
     settings: Settings,
+    throttle: LoginThrottle,
 }
 
 /// Collects field errors so one answer lists every problem of a form.
@@ -51,7 +53,7 @@ impl FieldErrors {
 
 impl Accounts {
     pub fn new(meta: Arc<dyn MetaStore>, settings: Settings) -> Self {
-        Accounts { meta, settings }
+        Accounts { meta, settings, throttle: LoginThrottle::default() }
     }
 
     pub async fn register(&self, req: RegisterRequest) -> Result<UserRecord> {
@@ -87,14 +89,21 @@ impl Accounts {
             .await
     }
 
-    /// Checks a username-or-email and password and opens a session.
-    pub async fn login(&self, login: &str, password: &str) -> Result<NewLogin> {
-        let user = self.meta.user_by_login(&login.trim().to_lowercase()).await?;
+    /// Checks a username-or-email and password and opens a session. Failures are
+    /// throttled per account and per `client` address (see `LoginThrottle`).
+    pub async fn login(&self, login: &str, password: &str, client: &str) -> Result<NewLogin> {
+        let account = login.trim().to_lowercase();
+        self.throttle.check(&account, client)?;
+        let user = self.meta.user_by_login(&account).await?;
         let ok = passwords::verify(password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
         let user = match user {
             Some(u) if ok => u,
-            _ => return Err(Error::InvalidCredentials),
+            _ => {
+                self.throttle.failed(&account, client);
+                return Err(Error::InvalidCredentials);
+            }
         };
+        self.throttle.succeeded(&account, client);
         if user.disabled {
             return Err(Error::Forbidden);
         }

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod admin;
+mod avatars;
 mod car;
 mod devices;
 mod files;
@@ -10,19 +11,23 @@ mod links;
 mod messages;
 pub mod passwords;
 pub mod ratelimit;
+mod reset;
 mod sharing;
 pub mod signing;
 mod sweeper;
+mod throttle;
 mod upload;
 mod usage;
 
 pub use accounts::{Accounts, NewLogin, Principal};
 pub use admin::{Admin, UserPage};
+pub use avatars::{Avatars, MAX_AVATAR_BYTES};
 pub use car::CarIndexer;
 pub use devices::Devices;
 pub use files::{FilePage, Files};
 pub use links::Links;
 pub use messages::{MessagePage, Messages};
+pub use reset::PasswordReset;
 pub use sharing::{ShareTarget, SharedPage, Sharing};
 pub use signing::Signer;
 pub use sweeper::Sweeper;
@@ -40,6 +45,7 @@ pub struct Settings {
     pub default_quota_bytes: u64,
     pub max_quota_bytes: u64,
     pub session_ttl_secs: u64,
+    pub password_reset_ttl_secs: u64,
 }
 
 /// Every service, sharing one metadata store and one blob store.
@@ -54,13 +60,21 @@ pub struct Services {
     pub meter: UsageMeter,
     pub devices: Devices,
     pub admin: Admin,
+    pub reset: PasswordReset,
+    pub avatars: Avatars,
     pub car_indexer: CarIndexer,
     pub meta: Arc<dyn MetaStore>,
     pub blobs: Arc<dyn BlobStore>,
 }
 
 impl Services {
-    pub fn new(meta: Arc<dyn MetaStore>, blobs: Arc<dyn BlobStore>, settings: Settings, signer: Signer) -> Self {
+    pub fn new(
+        meta: Arc<dyn MetaStore>,
+        blobs: Arc<dyn BlobStore>,
+        settings: Settings,
+        signer: Signer,
+        mailer: crate::mail::Mailer,
+    ) -> Self {
         let car_wakeup = Arc::new(tokio::sync::Notify::new());
         let meter = UsageMeter::new(meta.clone());
         let files = Files::new(meta.clone(), blobs.clone(), settings.clone(), car_wakeup.clone(), meter.clone());
@@ -70,6 +84,8 @@ impl Services {
             usage: Usage::new(meta.clone(), meter.clone(), settings.max_quota_bytes),
             devices: Devices::new(meta.clone(), accounts.clone()),
             admin: Admin::new(meta.clone()),
+            reset: PasswordReset::new(meta.clone(), mailer, settings.password_reset_ttl_secs),
+            avatars: Avatars::new(meta.clone()),
             meter,
             accounts,
             links: Links::new(meta.clone(), files.clone(), signer),

@@ -49,6 +49,12 @@ impl FailureLimiter {
         entry.1 += 1;
     }
 
+    /// Whether `key` has failures in the current window.
+    pub fn has_failures(&self, key: &str) -> bool {
+        let counts = self.counts.lock().expect("limiter lock");
+        counts.get(key).is_some_and(|(started, n)| *n > 0 && started.elapsed() < self.window)
+    }
+
     pub fn reset(&self, key: &str) {
         self.counts.lock().expect("limiter lock").remove(key);
     }

@@ -201,3 +201,81 @@ impl Drop for PgTestDb {
         .join();
     }
 }
+
+/// A real SMTP server (Python aiosmtpd, tools/smtp-sink) writing each mail to a folder.
+pub struct SmtpSink {
+    pub url: String,
+    dir: tempfile::TempDir,
+    child: std::process::Child,
+}
+
+impl SmtpSink {
+    /// Starts one; `None` (saying so) where aiosmtpd is not installed outside CI.
+    pub fn start() -> Option<SmtpSink> {
+        use std::io::BufRead;
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tools/smtp-sink/sink.py");
+        let dir = tempfile::tempdir().unwrap();
+        let spawned = std::process::Command::new("python3")
+            .arg(&script)
+            .arg(dir.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+        let mut child = match spawned {
+            Ok(c) => c,
+            Err(e) => return Self::unavailable(&e.to_string()),
+        };
+        let mut line = String::new();
+        let stdout = child.stdout.take().unwrap();
+        let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+        match line.trim().parse::<u16>() {
+            Ok(port) => Some(SmtpSink { url: format!("smtp://127.0.0.1:{port}"), dir, child }),
+            Err(_) => {
+                let _ = child.kill();
+                Self::unavailable("python3 -c 'import aiosmtpd' failed")
+            }
+        }
+    }
+
+    fn unavailable(why: &str) -> Option<SmtpSink> {
+        assert!(std::env::var("CI").is_err(), "CI must provide aiosmtpd (pip install aiosmtpd): {why}");
+        println!("skipped: no SMTP server for the test ({why}); pip install aiosmtpd");
+        None
+    }
+
+    /// Every mail received so far, oldest first, as (recipients, raw message).
+    pub fn mails(&self) -> Vec<(Vec<String>, String)> {
+        let mut files: Vec<PathBuf> =
+            files_under(self.dir.path()).into_iter().filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
+        files.sort();
+        files
+            .iter()
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .filter_map(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .map(|v| {
+                let to = v["to"].as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_string()).collect();
+                (to, v["data"].as_str().unwrap().to_string())
+            })
+            .collect()
+    }
+
+    /// Waits up to 10 s for the `n`-th mail (1-based) and returns it.
+    pub async fn wait_for(&self, n: usize) -> (Vec<String>, String) {
+        for _ in 0..500 {
+            let mails = self.mails();
+            if mails.len() >= n {
+                return mails[n - 1].clone();
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("mail {n} did not arrive; got {:?}", self.mails());
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -139,3 +139,28 @@ async fn logs_carry_no_secrets_or_paths() {
         assert!(!log.contains(secret), "log contains {secret:?}");
     }
 }
+
+/// Without SMTP, a reset code is written to the server log, so the embedded default
+/// can still recover accounts.
+#[tokio::test]
+async fn without_smtp_the_reset_mail_goes_to_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start(dir.path(), &[]);
+    let anon = nimbus_client::Client::new(&server.base);
+    let req = nimbus_api::RegisterRequest {
+        username: "logmail".into(),
+        password: PASSWORD.into(),
+        email: Some("logmail@example.org".into()),
+        ..Default::default()
+    };
+    anon.register(&req).await.unwrap();
+    let r = anon
+        .request(reqwest::Method::POST, "/api/v1/auth/password-reset")
+        .json(&serde_json::json!({"email": "logmail@example.org"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let found = eventually(10, || server.log.lock().unwrap().iter().any(|l| l.contains("reset code is"))).await;
+    assert!(found, "the mail, code included, is in the log");
+}

@@ -16,6 +16,7 @@ mod messages;
 mod ops;
 mod paths;
 mod process;
+mod recovery;
 mod sharing;
 mod streaming;
 mod usage;

@@ -26,6 +26,8 @@ mod messages;
 mod ops;
 #[path = "../it/paths.rs"]
 mod paths;
+#[path = "../it/recovery.rs"]
+mod recovery;
 #[path = "../it/sharing.rs"]
 mod sharing;
 #[path = "../it/streaming.rs"]

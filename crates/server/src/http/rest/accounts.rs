@@ -3,13 +3,16 @@
 use super::convert;
 use crate::http::AppState;
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiJson, Auth, SESSION_COOKIE};
+use crate::http::extract::{ApiJson, Auth, ClientAddr, SESSION_COOKIE};
 use crate::services::NewLogin;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
-use nimbus_api::{ErrorBody, LoginRequest, LoginResponse, RegisterRequest, UserEnvelope};
+use nimbus_api::{
+    Empty, ErrorBody, LoginRequest, LoginResponse, PasswordResetConfirm, PasswordResetRequest, RegisterRequest,
+    UserEnvelope,
+};
 
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts", request_body = RegisterRequest,
     responses((status = 201, body = UserEnvelope), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -22,9 +25,13 @@ pub async fn register(
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody)))]
-pub async fn login(State(s): State<AppState>, ApiJson(req): ApiJson<LoginRequest>) -> ApiResult<impl IntoResponse> {
-    let login = s.services.accounts.login(&req.username, &req.password).await?;
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn login(
+    State(s): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let login = s.services.accounts.login(&req.username, &req.password, &client.to_string()).await?;
     login_response(&s, login)
 }
 
@@ -52,4 +59,27 @@ pub async fn logout(State(s): State<AppState>, Auth(who): Auth) -> ApiResult<imp
     s.services.accounts.logout(&who).await?;
     let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]))
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "accounts", request_body = PasswordResetRequest,
+    responses((status = 202, body = Empty, description = "always, known address or not"), (status = 429, body = ErrorBody)))]
+pub async fn request_password_reset(
+    State(s): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    ApiJson(req): ApiJson<PasswordResetRequest>,
+) -> ApiResult<impl IntoResponse> {
+    s.services.reset.request(&req.email, &client.to_string()).await?;
+    Ok((StatusCode::ACCEPTED, Json(Empty {})))
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "accounts", request_body = PasswordResetConfirm,
+    responses((status = 204), (status = 422, body = ErrorBody, description = "invalid_code, or validation_failed for the new password"),
+        (status = 429, body = ErrorBody)))]
+pub async fn confirm_password_reset(
+    State(s): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    ApiJson(req): ApiJson<PasswordResetConfirm>,
+) -> ApiResult<StatusCode> {
+    s.services.reset.confirm(&req.email, &req.code, &req.new_password, &client.to_string()).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -1,7 +1,7 @@
 //! Records → wire types.
 
 use crate::meta::{FileRecord, LinkRecord, MessageRecord, ShareRecord, UserRecord};
-use nimbus_api::{File, Link, Message, MessageFile, Permission, Share, User, UserRef};
+use nimbus_api::{File, Link, Message, MessageFile, Permission, PublicUser, Share, User, UserRef};
 
 pub fn user(u: &UserRecord) -> User {
     User {
@@ -10,7 +10,7 @@ pub fn user(u: &UserRecord) -> User {
         email: u.email.clone(),
         first_name: u.first_name.clone(),
         last_name: u.last_name.clone(),
-        avatar_url: None,
+        avatar_url: avatar_url(u),
         is_admin: u.is_admin,
         created_at: u.created_at.rfc3339(),
     }
@@ -67,5 +67,20 @@ pub fn message(m: &MessageRecord) -> Message {
         }),
         created_at: m.created_at.rfc3339(),
         read_at: m.read_at.map(|t| t.rfc3339()),
+    }
+}
+
+/// Where a user's avatar is served, versioned so caches refresh when it changes.
+pub fn avatar_url(u: &UserRecord) -> Option<String> {
+    u.avatar_updated_at.map(|t| format!("/api/v1/users/{}/avatar?v={}", u.id, t.0))
+}
+
+pub fn public_user(u: &UserRecord) -> PublicUser {
+    PublicUser {
+        id: u.id.clone(),
+        username: u.username.clone(),
+        first_name: u.first_name.clone(),
+        last_name: u.last_name.clone(),
+        avatar_url: avatar_url(u),
     }
 }

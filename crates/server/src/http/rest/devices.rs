@@ -3,14 +3,13 @@
 use super::accounts::login_response;
 use crate::http::AppState;
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiJson, Auth, Param};
+use crate::http::extract::{ApiJson, Auth, ClientAddr, Param};
 use crate::meta::DeviceRecord;
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use nimbus_api::{CreateDeviceRequest, Device, DeviceEnvelope, DeviceLoginRequest, ErrorBody, LoginResponse, Page};
-use std::net::SocketAddr;
 
 fn device_json(d: &DeviceRecord, secret: Option<String>) -> Device {
     Device {
@@ -53,9 +52,9 @@ pub async fn delete_device(State(s): State<AppState>, Auth(who): Auth, Param(id)
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn device_login(
     State(s): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     ApiJson(req): ApiJson<DeviceLoginRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    let login = s.services.devices.login(&req.username, &req.peer_id, &req.secret, &peer.ip().to_string()).await?;
+    let login = s.services.devices.login(&req.username, &req.peer_id, &req.secret, &client.to_string()).await?;
     login_response(&s, login)
 }

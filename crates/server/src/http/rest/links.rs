@@ -5,14 +5,13 @@ use super::convert;
 use crate::http::AppState;
 use crate::http::download::{self, DownloadRequest};
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiJson, Auth, Param};
+use crate::http::extract::{ApiJson, Auth, ClientAddr, Param};
 use crate::meta::LinkRecord;
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use nimbus_api::{CreateLinkRequest, DownloadUrl, DownloadUrlRequest, ErrorBody, Link, LinkEnvelope, Page};
-use std::net::SocketAddr;
 
 /// The server's public root: the configured `public_url`, else the request's `Host`.
 pub fn public_base(s: &AppState, headers: &HeaderMap) -> String {
@@ -67,14 +66,14 @@ pub async fn delete_link(State(s): State<AppState>, Auth(who): Auth, Param(id): 
 pub async fn link_content(
     State(s): State<AppState>,
     Param(token): Param,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     method: Method,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let password = headers.get("x-link-password").and_then(|v| v.to_str().ok());
     // A HEAD moves no bytes, so it does not count against a download limit.
     let head_only = method == Method::HEAD;
-    let file = s.services.links.authorize_download(&token, password, &peer.ip().to_string(), !head_only).await?;
+    let file = s.services.links.authorize_download(&token, password, &client.to_string(), !head_only).await?;
     download::respond(
         &s.services.files,
         &file,

@@ -10,6 +10,7 @@ mod fs;
 mod links;
 mod me;
 mod messages;
+mod profiles;
 mod shares;
 mod usage;
 
@@ -22,6 +23,7 @@ pub use fs::*;
 pub use links::*;
 pub use me::*;
 pub use messages::*;
+pub use profiles::*;
 pub use shares::*;
 pub use usage::*;
 
@@ -61,6 +63,12 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/me/devices", get(list_devices).post(create_device))
         .route("/api/v1/me/devices/{id}", delete(delete_device))
         .route("/api/v1/auth/device", post(device_login))
+        .route("/api/v1/auth/password-reset", post(request_password_reset))
+        .route("/api/v1/auth/password-reset/confirm", post(confirm_password_reset))
+        .route("/api/v1/me/avatar", put(put_avatar).delete(delete_avatar))
+        // One parameter name at this position: `{user}` is an id before /avatar, a username alone.
+        .route("/api/v1/users/{user}/avatar", get(get_avatar))
+        .route("/api/v1/users/{user}", get(get_profile))
         .route("/api/v1/admin/users", get(admin_list_users))
         .route("/api/v1/admin/users/{id}", axum::routing::patch(admin_patch_user))
         .route(

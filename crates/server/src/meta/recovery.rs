@@ -1,0 +1,131 @@
+//! Password-reset codes and avatars in SQL.
+
+use super::sql::{SqlMetaStore, get_i64, get_str};
+use super::{AvatarRecord, ResetRecord};
+use crate::domain::Timestamp;
+use crate::error::Result;
+use sqlx::Row;
+
+/// Wrong tries after which a code is burned.
+pub const MAX_RESET_ATTEMPTS: i64 = 5;
+
+impl SqlMetaStore {
+    pub(super) async fn put_password_reset_sql(
+        &self,
+        user_id: &str,
+        code_hash: &str,
+        expires_at: Timestamp,
+    ) -> Result<()> {
+        // A new code replaces any earlier one, with a fresh attempt budget.
+        sqlx::query(
+            "INSERT INTO password_resets (user_id, code_hash, expires_at, attempts, created_at) VALUES ($1, $2, $3, 0, $4) \
+             ON CONFLICT (user_id) DO UPDATE SET code_hash = excluded.code_hash, expires_at = excluded.expires_at, \
+             attempts = 0, created_at = excluded.created_at",
+        )
+        .bind(user_id)
+        .bind(code_hash)
+        .bind(expires_at.0)
+        .bind(Timestamp::now().0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub(super) async fn take_reset_attempt_sql(&self, user_id: &str, now: Timestamp) -> Result<Option<ResetRecord>> {
+        // Spend one try before checking the code, so parallel guesses cannot exceed the budget.
+        let row = sqlx::query(
+            "UPDATE password_resets SET attempts = attempts + 1 WHERE user_id = $1 AND attempts < $2 AND expires_at > $3 \
+             RETURNING code_hash, expires_at, attempts",
+        )
+        .bind(user_id)
+        .bind(MAX_RESET_ATTEMPTS)
+        .bind(now.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(ResetRecord {
+                code_hash: get_str(&r, "code_hash")?,
+                expires_at: Timestamp(get_i64(&r, "expires_at")?),
+                attempts: get_i64(&r, "attempts")?,
+            })
+        })
+        .transpose()
+    }
+
+    pub(super) async fn complete_password_reset_sql(
+        &self,
+        user_id: &str,
+        code_hash: &str,
+        new_hash: &str,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        // Deleting the exact code makes it single-use even against a concurrent confirm.
+        let used = sqlx::query("DELETE FROM password_resets WHERE user_id = $1 AND code_hash = $2")
+            .bind(user_id)
+            .bind(code_hash)
+            .execute(&mut *tx)
+            .await?;
+        if used.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(new_hash)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub(super) async fn set_avatar_sql(
+        &self,
+        user_id: &str,
+        content_type: &str,
+        data: &[u8],
+        now: Timestamp,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO avatars (user_id, content_type, data, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (user_id) DO UPDATE SET content_type = excluded.content_type, data = excluded.data, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(user_id)
+        .bind(content_type)
+        .bind(data.to_vec())
+        .bind(now.0)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE users SET avatar_updated_at = $1 WHERE id = $2")
+            .bind(now.0)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn delete_avatar_sql(&self, user_id: &str) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM avatars WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE users SET avatar_updated_at = NULL WHERE id = $1").bind(user_id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn avatar_sql(&self, user_id: &str) -> Result<Option<AvatarRecord>> {
+        let row = sqlx::query("SELECT content_type, data, updated_at FROM avatars WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(AvatarRecord {
+                content_type: get_str(&r, "content_type")?,
+                data: r.try_get::<Vec<u8>, _>("data")?,
+                updated_at: Timestamp(get_i64(&r, "updated_at")?),
+            })
+        })
+        .transpose()
+    }
+}
