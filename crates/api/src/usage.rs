@@ -91,3 +91,36 @@ pub struct AdminUserPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_admin: Option<bool>,
 }
+
+/// Settings of a user's own bucket (`PUT /api/v1/me/storage`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StorageSettings {
+    /// Only `"s3"` for now.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub endpoint: String,
+    pub region: String,
+    pub bucket: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+}
+
+/// A user's bucket as the API shows it: never the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Storage {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub endpoint: String,
+    pub region: String,
+    pub bucket: String,
+    pub access_key_id: String,
+    pub prefix: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StorageEnvelope {
+    pub storage: Storage,
+}

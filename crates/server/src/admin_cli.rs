@@ -70,6 +70,7 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<()> {
                 max_quota_bytes: config.max_quota_bytes,
                 session_ttl_secs: config.session_ttl_secs,
                 password_reset_ttl_secs: config.password_reset_ttl_secs,
+                allow_private_storage_endpoints: config.allow_private_storage_endpoints,
             };
             let req = RegisterRequest { username, password, email, ..Default::default() };
             let user = Accounts::new(meta.clone(), settings).register(req).await.map_err(|e| match e {

@@ -1,10 +1,11 @@
 //! `App`: wires configuration, stores, services and the router, and runs the server.
 
-use crate::blob::{BlobStore, LocalBlobStore};
-use crate::config::Config;
+use crate::blob::{BlobStore, LocalBlobStore, S3BlobStore};
+use crate::config::{BlobBackend, Config};
 use crate::http::{AppState, router};
 use crate::meta::{MetaStore, SqlMetaStore};
-use crate::services::{Services, Settings, Signer, Sweeper};
+use crate::services::secrets::SecretBox;
+use crate::services::{Services, Settings, Signer, Stores, Sweeper};
 use anyhow::Context;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::future::Future;
@@ -27,14 +28,20 @@ impl App {
             .await
             .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
         let meta: Arc<dyn MetaStore> = Arc::new(SqlMetaStore::connect(&config.database_url()).await?);
-        let blob_root = config.blob_root()?;
-        let blobs: Arc<dyn BlobStore> = Arc::new(
-            LocalBlobStore::open(&blob_root)
-                .await
-                .with_context(|| format!("opening blob store {}", blob_root.display()))?,
-        );
+        let blobs: Arc<dyn BlobStore> = match config.blob_backend()? {
+            BlobBackend::Local(root) => Arc::new(
+                LocalBlobStore::open(&root).await.with_context(|| format!("opening blob store {}", root.display()))?,
+            ),
+            BlobBackend::S3(loc) => {
+                let store = S3BlobStore::new("s3", &loc).context("configuring the S3 blob store")?;
+                store.ping().await.with_context(|| format!("reaching bucket {} at {}", loc.bucket, loc.endpoint))?;
+                Arc::new(store)
+            }
+        };
+        let secrets = secret_box(&config).await?;
+        let stores = Stores::new(blobs, meta.clone(), secrets);
 
-        let sweeper = Sweeper::new(meta.clone(), blobs.clone());
+        let sweeper = Sweeper::new(meta.clone(), stores.clone());
         let (temps, orphans) = sweeper.recover(started).await.context("start-up recovery")?;
         if temps + orphans > 0 {
             tracing::info!(temporaries = temps, orphans, "removed leftovers of interrupted uploads");
@@ -46,10 +53,11 @@ impl App {
             max_quota_bytes: config.max_quota_bytes,
             session_ttl_secs: config.session_ttl_secs,
             password_reset_ttl_secs: config.password_reset_ttl_secs,
+            allow_private_storage_endpoints: config.allow_private_storage_endpoints,
         };
         let mailer = crate::mail::Mailer::new(config.smtp_url.as_deref(), &config.mail_from)?;
         let signer = Signer::load(meta.as_ref()).await.context("loading the signing key")?;
-        let services = Services::new(meta, blobs, settings, signer, mailer);
+        let services = Services::new(meta, stores, settings, signer, mailer);
         let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         let state = AppState { services, config: Arc::new(config), metrics: metrics_handle() };
         Ok(App { listener, state, sweeper })
@@ -94,4 +102,39 @@ fn metrics_handle() -> PrometheusHandle {
             handle
         })
         .clone()
+}
+
+/// The at-rest encryption key: from the config, else a key file in the data dir
+/// (created on first start, readable by the owner only).
+async fn secret_box(config: &Config) -> anyhow::Result<SecretBox> {
+    if let Some(key) = &config.secret_key {
+        return SecretBox::from_hex(key);
+    }
+    let path = config.data_dir.join("secret.key");
+    match tokio::fs::read_to_string(&path).await {
+        Ok(key) => SecretBox::from_hex(&key).with_context(|| format!("reading {}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = SecretBox::generate_hex();
+            write_private(&path, &key).await.with_context(|| format!("creating {}", path.display()))?;
+            SecretBox::from_hex(&key)
+        }
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+async fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    let path = path.to_path_buf();
+    let contents = contents.to_string();
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut f = options.open(&path)?;
+        f.write_all(contents.as_bytes())?;
+        f.sync_all()
+    })
+    .await
+    .map_err(std::io::Error::other)?
 }

@@ -24,8 +24,20 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `sqlite://…` or `postgres://…`; default: `sqlite://<data_dir>/nimbus.db`.
     pub database_url: Option<String>,
-    /// `file:///dir`; default: `file://<data_dir>/blobs`.
+    /// `file:///dir` or `s3://bucket/prefix`; default: `file://<data_dir>/blobs`.
     pub blob_store: Option<String>,
+    /// For an `s3://` blob store: endpoint URL, region, and keys (the keys default to
+    /// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`).
+    pub s3_endpoint: Option<String>,
+    pub s3_region: String,
+    pub s3_access_key_id: Option<String>,
+    pub s3_secret_access_key: Option<String>,
+    /// 64 hex characters: the key that encrypts secrets at rest (users' bucket keys).
+    /// Default: a key file created in the data dir. Instances sharing a database must
+    /// share this key.
+    pub secret_key: Option<String>,
+    /// Accept users' storage endpoints on loopback or private networks.
+    pub allow_private_storage_endpoints: bool,
     /// Largest single file accepted, in bytes (413 above).
     pub max_upload_bytes: u64,
     /// Quota of a new account, in bytes.
@@ -59,6 +71,12 @@ impl Default for Config {
             data_dir: PathBuf::from("./nimbus-data"),
             database_url: None,
             blob_store: None,
+            s3_endpoint: None,
+            s3_region: "us-east-1".into(),
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
+            secret_key: None,
+            allow_private_storage_endpoints: false,
             max_upload_bytes: 16 << 30,
             default_quota_bytes: 10 << 30,
             max_quota_bytes: 100 << 30,
@@ -83,6 +101,12 @@ impl std::fmt::Debug for Config {
             .field("data_dir", &self.data_dir)
             .field("database_url", &self.database_url.as_deref().map(redact_url))
             .field("blob_store", &self.blob_store)
+            .field("s3_endpoint", &self.s3_endpoint)
+            .field("s3_region", &self.s3_region)
+            .field("s3_access_key_id", &self.s3_access_key_id)
+            .field("s3_secret_access_key", &self.s3_secret_access_key.as_ref().map(|_| "<redacted>"))
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "<redacted>"))
+            .field("allow_private_storage_endpoints", &self.allow_private_storage_endpoints)
             .field("max_upload_bytes", &self.max_upload_bytes)
             .field("default_quota_bytes", &self.default_quota_bytes)
             .field("max_quota_bytes", &self.max_quota_bytes)
@@ -110,6 +134,13 @@ pub fn redact_url(url: &str) -> String {
     };
     let user = auth.split(':').next().unwrap_or("");
     format!("{scheme}://{user}:***@{host}")
+}
+
+/// Where the server keeps blobs.
+#[derive(Debug, Clone)]
+pub enum BlobBackend {
+    Local(PathBuf),
+    S3(crate::blob::S3Location),
 }
 
 /// Values given on the command line; `None` means "not given".
@@ -141,15 +172,35 @@ impl Config {
         self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("nimbus.db").display()))
     }
 
-    /// The local blob root, from `file://…` or the data dir.
-    pub fn blob_root(&self) -> anyhow::Result<PathBuf> {
-        match &self.blob_store {
-            None => Ok(self.data_dir.join("blobs")),
-            Some(url) => match url.strip_prefix("file://") {
-                Some(path) => Ok(PathBuf::from(path)),
-                None => anyhow::bail!("unsupported blob store URL {url:?} (use file:///dir)"),
-            },
+    /// Where blobs go, from `blob_store`.
+    pub fn blob_backend(&self) -> anyhow::Result<BlobBackend> {
+        let Some(url) = &self.blob_store else { return Ok(BlobBackend::Local(self.data_dir.join("blobs"))) };
+        if let Some(path) = url.strip_prefix("file://") {
+            return Ok(BlobBackend::Local(PathBuf::from(path)));
         }
+        let Some(rest) = url.strip_prefix("s3://") else {
+            anyhow::bail!("unsupported blob store URL {url:?} (use file:///dir or s3://bucket/prefix)")
+        };
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            anyhow::bail!("blob store URL {url:?} names no bucket");
+        }
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let need = |v: Option<String>, what: &str| v.ok_or_else(|| anyhow::anyhow!("an s3:// blob store needs {what}"));
+        Ok(BlobBackend::S3(crate::blob::S3Location {
+            endpoint: need(self.s3_endpoint.clone(), "NIMBUS_S3_ENDPOINT")?,
+            region: self.s3_region.clone(),
+            bucket: bucket.to_string(),
+            prefix: prefix.trim_matches('/').to_string(),
+            access_key_id: need(
+                self.s3_access_key_id.clone().or_else(|| env("AWS_ACCESS_KEY_ID")),
+                "AWS_ACCESS_KEY_ID",
+            )?,
+            secret_access_key: need(
+                self.s3_secret_access_key.clone().or_else(|| env("AWS_SECRET_ACCESS_KEY")),
+                "AWS_SECRET_ACCESS_KEY",
+            )?,
+        }))
     }
 }
 

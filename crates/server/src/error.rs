@@ -19,6 +19,11 @@ pub enum Error {
     /// A password-reset code that is wrong, expired, used or burned: all look alike.
     #[error("the code is wrong or no longer valid")]
     InvalidCode,
+    #[error("files still live in this storage")]
+    StorageInUse,
+    /// The user's bucket refused the credentials; the store's reason is kept.
+    #[error("the storage refused these settings: {0}")]
+    InvalidStorageCredentials(String),
     /// The caller can see the resource but may not do this.
     #[error("forbidden")]
     Forbidden,

@@ -1,9 +1,11 @@
-//! `BlobStore`: where file bytes live. Blobs are written once to a temporary object,
-//! made durable under a key that starts with their SHA-256, and never modified after.
+//! `BlobStore`: where file bytes live: local disk (our own code) or any S3-compatible
+//! store (OpenDAL). Blobs are written once, made durable, and never modified after.
 
 mod local;
+mod s3;
 
 pub use local::LocalBlobStore;
+pub use s3::{PART_SIZE, S3BlobStore, S3Location};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -31,6 +33,11 @@ pub trait BlobStore: Send + Sync + 'static {
     async fn remove_temporaries(&self) -> io::Result<usize>;
     /// Every persisted blob key with its modification time, for the orphan scan.
     async fn list_keys(&self) -> io::Result<Vec<(String, SystemTime)>>;
+    /// How old an unreferenced blob must be before the start-up scan deletes it: zero
+    /// for a store only this process writes, longer where other instances share it.
+    fn orphan_grace(&self) -> std::time::Duration {
+        std::time::Duration::ZERO
+    }
 }
 
 #[async_trait]

@@ -28,6 +28,8 @@ impl ApiError {
             Error::LinkNotFound => (S::NOT_FOUND, "link_not_found", msg),
             Error::CannotShareWithSelf => (S::UNPROCESSABLE_ENTITY, "cannot_share_with_self", msg),
             Error::InvalidCode => (S::UNPROCESSABLE_ENTITY, "invalid_code", msg),
+            Error::StorageInUse => (S::CONFLICT, "storage_in_use", msg),
+            Error::InvalidStorageCredentials(_) => (S::UNPROCESSABLE_ENTITY, "invalid_storage_credentials", msg),
             Error::Forbidden => (S::FORBIDDEN, "forbidden", "you may not do this".into()),
             Error::Unauthorized => (S::UNAUTHORIZED, "unauthorized", msg),
             Error::TokenExpired => (S::UNAUTHORIZED, "token_expired", msg),

@@ -27,6 +27,7 @@ use utoipa_swagger_ui::SwaggerUi;
         rest::admin_list_users, rest::admin_patch_user,
         rest::request_password_reset, rest::confirm_password_reset,
         rest::put_avatar, rest::delete_avatar, rest::get_avatar, rest::get_profile,
+        rest::put_storage, rest::get_storage, rest::delete_storage,
         ops::healthz, ops::readyz, ops::metrics,
     ),
     modifiers(&BearerAuth),

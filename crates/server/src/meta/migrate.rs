@@ -12,6 +12,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (3, "sharing", include_str!("../../migrations/sqlite/0003_sharing.sql")),
     (4, "usage_devices", include_str!("../../migrations/sqlite/0004_usage_devices.sql")),
     (5, "reset_avatars", include_str!("../../migrations/sqlite/0005_reset_avatars.sql")),
+    (6, "user_storage", include_str!("../../migrations/sqlite/0006_user_storage.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -19,6 +20,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (3, "sharing", include_str!("../../migrations/postgres/0003_sharing.sql")),
     (4, "usage_devices", include_str!("../../migrations/postgres/0004_usage_devices.sql")),
     (5, "reset_avatars", include_str!("../../migrations/postgres/0005_reset_avatars.sql")),
+    (6, "user_storage", include_str!("../../migrations/postgres/0006_user_storage.sql")),
 ];
 
 pub async fn run(pool: &AnyPool, backend: Backend) -> anyhow::Result<()> {

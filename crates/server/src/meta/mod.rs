@@ -10,6 +10,7 @@ mod records;
 mod recovery;
 mod sharing;
 mod sql;
+mod storage;
 mod usage;
 mod users;
 
@@ -160,6 +161,16 @@ pub trait MetaStore: Send + Sync + 'static {
     async fn set_avatar(&self, user_id: &str, content_type: &str, data: &[u8], now: Timestamp) -> Result<()>;
     async fn delete_avatar(&self, user_id: &str) -> Result<()>;
     async fn avatar(&self, user_id: &str) -> Result<Option<AvatarRecord>>;
+
+    // ---- users' own buckets ----
+
+    async fn user_storage(&self, user_id: &str) -> Result<Option<StorageRecord>>;
+    async fn user_storage_by_id(&self, id: &str) -> Result<Option<StorageRecord>>;
+    /// Sets the user's bucket, replacing an earlier one.
+    async fn set_user_storage(&self, storage: &StorageRecord) -> Result<()>;
+    async fn delete_user_storage(&self, user_id: &str) -> Result<bool>;
+    /// Whether any content (live, or awaiting reclamation) is kept in `store`.
+    async fn store_in_use(&self, store: &str) -> Result<bool>;
 
     // ---- server secrets ----
 

@@ -252,3 +252,25 @@ pub struct AvatarRecord {
     pub data: Vec<u8>,
     pub updated_at: Timestamp,
 }
+
+/// A user's own bucket. `secret_ciphertext` is only ever decrypted to talk to it.
+#[derive(Debug, Clone)]
+pub struct StorageRecord {
+    pub id: String,
+    pub user_id: String,
+    pub kind: String,
+    pub endpoint: String,
+    pub region: String,
+    pub bucket: String,
+    pub prefix: String,
+    pub access_key_id: String,
+    pub secret_ciphertext: String,
+    pub created_at: Timestamp,
+}
+
+impl StorageRecord {
+    /// The blob-store name of this bucket, as recorded with the contents stored there.
+    pub fn store_name(&self) -> String {
+        format!("user:{}", self.id)
+    }
+}

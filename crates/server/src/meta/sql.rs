@@ -307,6 +307,21 @@ impl super::MetaStore for SqlMetaStore {
     async fn avatar(&self, user_id: &str) -> Result<Option<super::AvatarRecord>> {
         self.avatar_sql(user_id).await
     }
+    async fn user_storage(&self, user_id: &str) -> Result<Option<super::StorageRecord>> {
+        self.storage_where_sql(true, user_id).await
+    }
+    async fn user_storage_by_id(&self, id: &str) -> Result<Option<super::StorageRecord>> {
+        self.storage_where_sql(false, id).await
+    }
+    async fn set_user_storage(&self, storage: &super::StorageRecord) -> Result<()> {
+        self.set_user_storage_sql(storage).await
+    }
+    async fn delete_user_storage(&self, user_id: &str) -> Result<bool> {
+        self.delete_user_storage_sql(user_id).await
+    }
+    async fn store_in_use(&self, store: &str) -> Result<bool> {
+        self.store_in_use_sql(store).await
+    }
     async fn server_secret(&self, name: &str, candidate: &str) -> Result<String> {
         self.server_secret_sql(name, candidate).await
     }

@@ -45,7 +45,8 @@ impl Files {
     pub async fn car_stream(&self, file: &FileRecord, charge_to: &str) -> Result<ByteStream> {
         let root =
             file.cid.as_deref().ok_or_else(|| Error::Internal(anyhow::anyhow!("file {} has no CID", file.id)))?;
-        let car = car_of(self.blobs.as_ref(), &file.blob_key, u64::try_from(file.size).unwrap_or(0), root).await?;
+        let store = self.stores.by_name(&file.store).await?;
+        let car = car_of(store.as_ref(), &file.blob_key, u64::try_from(file.size).unwrap_or(0), root).await?;
         Ok(self.meter.meter_download(charge_to, car))
     }
 }
@@ -55,21 +56,19 @@ impl Files {
 #[derive(Clone)]
 pub struct CarIndexer {
     meta: Arc<dyn MetaStore>,
-    blobs: Arc<dyn BlobStore>,
+    stores: super::Stores,
     wake: Arc<Notify>,
 }
 
 impl CarIndexer {
-    pub fn new(meta: Arc<dyn MetaStore>, blobs: Arc<dyn BlobStore>, wake: Arc<Notify>) -> Self {
-        CarIndexer { meta, blobs, wake }
+    pub fn new(meta: Arc<dyn MetaStore>, stores: super::Stores, wake: Arc<Notify>) -> Self {
+        CarIndexer { meta, stores, wake }
     }
 
     async fn index(&self, job: &CarJob) -> Result<()> {
-        if job.store != self.blobs.name() {
-            return Ok(());
-        }
+        let store = self.stores.by_name(&job.store).await?;
         let size = u64::try_from(job.size).unwrap_or(0);
-        let mut car = car_of(self.blobs.as_ref(), &job.blob_key, size, &job.cid).await?;
+        let mut car = car_of(store.as_ref(), &job.blob_key, size, &job.cid).await?;
         let mut hasher = Sha256::new();
         let mut len: i64 = 0;
         while let Some(chunk) = car.next().await {

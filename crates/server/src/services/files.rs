@@ -2,7 +2,7 @@
 //! opening content for download.
 
 use super::{Principal, Settings};
-use crate::blob::{BlobStore, ByteStream};
+use crate::blob::ByteStream;
 use crate::domain::{FilePath, PrefixRange};
 use crate::error::{Error, Result};
 use crate::meta::{FileRecord, MetaStore};
@@ -16,7 +16,7 @@ pub const MAX_PAGE: u32 = 1000;
 #[derive(Clone)]
 pub struct Files {
     pub(super) meta: Arc<dyn MetaStore>,
-    pub(super) blobs: Arc<dyn BlobStore>,
+    pub(super) stores: super::Stores,
     pub(super) settings: Settings,
     /// Wakes the CAR indexer when new content is committed.
     pub(super) car_wakeup: Arc<tokio::sync::Notify>,
@@ -32,12 +32,12 @@ pub struct FilePage {
 impl Files {
     pub fn new(
         meta: Arc<dyn MetaStore>,
-        blobs: Arc<dyn BlobStore>,
+        stores: super::Stores,
         settings: Settings,
         car_wakeup: Arc<tokio::sync::Notify>,
         meter: super::UsageMeter,
     ) -> Self {
-        Files { meta, blobs, settings, car_wakeup, meter }
+        Files { meta, stores, settings, car_wakeup, meter }
     }
 
     pub fn max_upload_bytes(&self) -> u64 {
@@ -123,10 +123,8 @@ impl Files {
     /// Streams `range` of a file the caller was already allowed to see, charging the
     /// bytes sent to `charge_to`'s downloaded_bytes.
     pub async fn open(&self, file: &FileRecord, range: Range<u64>, charge_to: &str) -> Result<ByteStream> {
-        if file.store != self.blobs.name() {
-            return Err(Error::Internal(anyhow::anyhow!("file {} lives in unknown store {}", file.id, file.store)));
-        }
-        let stream = self.blobs.read(&file.blob_key, range).await?;
+        let store = self.stores.by_name(&file.store).await?;
+        let stream = store.read(&file.blob_key, range).await?;
         Ok(self.meter.meter_download(charge_to, stream))
     }
 

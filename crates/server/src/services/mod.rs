@@ -12,8 +12,11 @@ mod messages;
 pub mod passwords;
 pub mod ratelimit;
 mod reset;
+pub mod secrets;
 mod sharing;
 pub mod signing;
+mod storage;
+mod stores;
 mod sweeper;
 mod throttle;
 mod upload;
@@ -30,6 +33,8 @@ pub use messages::{MessagePage, Messages};
 pub use reset::PasswordReset;
 pub use sharing::{ShareTarget, SharedPage, Sharing};
 pub use signing::Signer;
+pub use storage::{ExternalStorage, StorageRequest};
+pub use stores::Stores;
 pub use sweeper::Sweeper;
 pub use upload::{PendingUpload, StagedBlob};
 pub use usage::{Usage, UsageMeter, UsageReport};
@@ -46,6 +51,7 @@ pub struct Settings {
     pub max_quota_bytes: u64,
     pub session_ttl_secs: u64,
     pub password_reset_ttl_secs: u64,
+    pub allow_private_storage_endpoints: bool,
 }
 
 /// Every service, sharing one metadata store and one blob store.
@@ -61,6 +67,7 @@ pub struct Services {
     pub devices: Devices,
     pub admin: Admin,
     pub reset: PasswordReset,
+    pub storage: ExternalStorage,
     pub avatars: Avatars,
     pub car_indexer: CarIndexer,
     pub meta: Arc<dyn MetaStore>,
@@ -70,14 +77,15 @@ pub struct Services {
 impl Services {
     pub fn new(
         meta: Arc<dyn MetaStore>,
-        blobs: Arc<dyn BlobStore>,
+        stores: Stores,
         settings: Settings,
         signer: Signer,
         mailer: crate::mail::Mailer,
     ) -> Self {
         let car_wakeup = Arc::new(tokio::sync::Notify::new());
         let meter = UsageMeter::new(meta.clone());
-        let files = Files::new(meta.clone(), blobs.clone(), settings.clone(), car_wakeup.clone(), meter.clone());
+        let blobs = stores.default_store();
+        let files = Files::new(meta.clone(), stores.clone(), settings.clone(), car_wakeup.clone(), meter.clone());
         let sharing = Sharing::new(meta.clone(), files.clone());
         let accounts = Accounts::new(meta.clone(), settings.clone());
         Services {
@@ -92,7 +100,8 @@ impl Services {
             messages: Messages::new(meta.clone(), files.clone(), sharing.clone()),
             sharing,
             files,
-            car_indexer: CarIndexer::new(meta.clone(), blobs.clone(), car_wakeup),
+            car_indexer: CarIndexer::new(meta.clone(), stores.clone(), car_wakeup),
+            storage: ExternalStorage::new(meta.clone(), stores.clone(), settings.allow_private_storage_endpoints),
             meta,
             blobs,
         }

@@ -1,7 +1,6 @@
 //! Background housekeeping: reclaims content no file references any more, removes
 //! blobs a crash left behind, and purges expired sessions.
 
-use crate::blob::BlobStore;
 use crate::domain::Timestamp;
 use crate::meta::MetaStore;
 use std::sync::Arc;
@@ -10,22 +9,24 @@ use std::time::{Duration, SystemTime};
 #[derive(Clone)]
 pub struct Sweeper {
     meta: Arc<dyn MetaStore>,
-    blobs: Arc<dyn BlobStore>,
+    stores: super::Stores,
 }
 
 impl Sweeper {
-    pub fn new(meta: Arc<dyn MetaStore>, blobs: Arc<dyn BlobStore>) -> Self {
-        Sweeper { meta, blobs }
+    pub fn new(meta: Arc<dyn MetaStore>, stores: super::Stores) -> Self {
+        Sweeper { meta, stores }
     }
 
     /// Start-up recovery: temporaries of interrupted uploads, and blobs that were made
     /// durable but whose metadata commit never happened (older than `cutoff`).
-    pub async fn recover(&self, cutoff: SystemTime) -> anyhow::Result<(usize, usize)> {
-        let temps = self.blobs.remove_temporaries().await?;
+    pub async fn recover(&self, started: SystemTime) -> anyhow::Result<(usize, usize)> {
+        let blobs = self.stores.default_store();
+        let temps = blobs.remove_temporaries().await?;
+        let cutoff = started - blobs.orphan_grace();
         let mut orphans = 0;
-        for (key, modified) in self.blobs.list_keys().await? {
+        for (key, modified) in blobs.list_keys().await? {
             if modified < cutoff && !self.meta.blob_key_in_use(&key).await? {
-                self.blobs.delete(&key).await?;
+                blobs.delete(&key).await?;
                 orphans += 1;
             }
         }
@@ -42,9 +43,13 @@ impl Sweeper {
             }
             for id in &ids {
                 if let Some(blob) = self.meta.reclaim_content(id).await? {
-                    if blob.store == self.blobs.name() {
-                        self.blobs.delete(&blob.blob_key).await?;
-                        reclaimed += 1;
+                    match self.stores.by_name(&blob.store).await {
+                        Ok(store) => {
+                            store.delete(&blob.blob_key).await?;
+                            reclaimed += 1;
+                        }
+                        // A user's bucket whose settings are gone: its bytes stay theirs.
+                        Err(e) => tracing::warn!(error = %e, "cannot reach the store of reclaimed content"),
                     }
                 }
             }

@@ -63,7 +63,8 @@ impl Files {
     {
         let limit = self.settings.max_upload_bytes;
         let mut body = std::pin::pin!(body);
-        let mut temp = self.blobs.create_temp().await?;
+        let store = self.stores.for_upload(uploader).await?;
+        let mut temp = store.create_temp().await?;
         let mut hasher = ContentHasher::default();
         while let Some(chunk) = body.next().await {
             let chunk = chunk?;
@@ -81,7 +82,7 @@ impl Files {
         let digest = hasher.finish();
         let key = temp.persist(&digest.sha256).await?;
         metrics::counter!("nimbus_upload_bytes_total").increment(digest.size);
-        Ok(StagedBlob { digest, key: Some(key), store: self.blobs.clone() })
+        Ok(StagedBlob { digest, key: Some(key), store })
     }
 
     /// Commits staged uploads of `owner` in one metadata transaction (all or nothing).
@@ -90,12 +91,13 @@ impl Files {
     /// either the files are committed, or their blobs are deleted.
     pub async fn commit(&self, owner_id: &str, uploads: Vec<PendingUpload>) -> Result<Vec<CommittedUpload>> {
         let meta = self.meta.clone();
-        let store = self.blobs.clone();
+
         let car_wakeup = self.car_wakeup.clone();
         let owner_id = owner_id.to_string();
         let task = tokio::spawn(async move {
             let mut staged = Vec::with_capacity(uploads.len());
             let mut guards = Vec::with_capacity(uploads.len());
+            let mut stores = Vec::with_capacity(uploads.len());
             for up in uploads {
                 staged.push(StagedUpload {
                     path: up.path,
@@ -104,9 +106,11 @@ impl Files {
                     sha256: up.blob.digest.sha256.clone(),
                     cid: up.blob.digest.cid.clone(),
                     size: i64::try_from(up.blob.digest.size).unwrap_or(i64::MAX),
-                    store: store.name().to_string(),
+                    // Dedup happens within the store the bytes went to, never across.
+                    store: up.blob.store.name().to_string(),
                     blob_key: up.blob.key.clone().unwrap_or_default(),
                 });
+                stores.push(up.blob.store.clone());
                 guards.push(up.blob);
             }
             // On error the guards drop here and delete every staged blob.
@@ -117,10 +121,10 @@ impl Files {
             if committed.iter().any(|c| c.file.car_cid.is_none()) {
                 car_wakeup.notify_one();
             }
-            for c in &committed {
+            for (c, store) in committed.iter().zip(stores) {
                 if let Some(key) = &c.redundant_blob {
                     // Identical content was already stored: keep one copy.
-                    delete_in_background(store.clone(), key.clone());
+                    delete_in_background(store, key.clone());
                 }
             }
             Ok(committed)

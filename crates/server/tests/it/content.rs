@@ -6,7 +6,8 @@ use crate::common::{TestServer, blob_files, eventually, files_under};
 use nimbus_client::PutOptions;
 use nimbus_server::blob::LocalBlobStore;
 use nimbus_server::meta::SqlMetaStore;
-use nimbus_server::services::Sweeper;
+use nimbus_server::services::secrets::SecretBox;
+use nimbus_server::services::{Stores, Sweeper};
 use reqwest::{Method, header};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -206,9 +207,10 @@ async fn deleting_the_last_reference_never_loses_a_concurrent_upload_of_the_same
     // The server's own sweeper stays idle; a second sweeper over the same database and
     // blob directory (as another instance would be) races the uploads.
     let s = TestServer::start_with(|c| c.sweep_interval_secs = 3600).await;
-    let meta = Arc::new(SqlMetaStore::connect(&s.config.database_url()).await.unwrap());
+    let meta: Arc<dyn nimbus_server::meta::MetaStore> = Arc::new(SqlMetaStore::connect(&s.config.database_url()).await.unwrap());
     let blobs = Arc::new(LocalBlobStore::open(s.blob_dir()).await.unwrap());
-    let sweeper = Sweeper::new(meta, blobs);
+    let secrets = SecretBox::from_hex(&SecretBox::generate_hex()).unwrap();
+    let sweeper = Sweeper::new(meta.clone(), Stores::new(blobs, meta, secrets));
     let a = s.user("gus").await;
     let b = s.user("hal").await;
     for i in 0..40u32 {

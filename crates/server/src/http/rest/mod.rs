@@ -12,6 +12,7 @@ mod me;
 mod messages;
 mod profiles;
 mod shares;
+mod storage;
 mod usage;
 
 pub use accounts::*;
@@ -25,6 +26,7 @@ pub use me::*;
 pub use messages::*;
 pub use profiles::*;
 pub use shares::*;
+pub use storage::*;
 pub use usage::*;
 
 use super::AppState;
@@ -69,6 +71,7 @@ pub fn routes() -> Router<AppState> {
         // One parameter name at this position: `{user}` is an id before /avatar, a username alone.
         .route("/api/v1/users/{user}/avatar", get(get_avatar))
         .route("/api/v1/users/{user}", get(get_profile))
+        .route("/api/v1/me/storage", get(get_storage).put(put_storage).delete(delete_storage))
         .route("/api/v1/admin/users", get(admin_list_users))
         .route("/api/v1/admin/users/{id}", axum::routing::patch(admin_patch_user))
         .route(
