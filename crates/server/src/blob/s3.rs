@@ -77,9 +77,11 @@ impl S3BlobStore {
         Ok(S3BlobStore { name: name.to_string(), op })
     }
 
-    /// Proves the credentials with real requests: write a probe object, read it back,
-    /// delete it. The error says what the store answered.
+    /// Proves the credentials with real requests: list the bucket, write a probe
+    /// object, read it back, delete it. The error says what the store answered.
     pub async fn probe(&self) -> Result<(), String> {
+        // Listing first: it fails on a missing bucket even where writes would not.
+        self.op.check().await.map_err(|e| format!("listing the bucket failed: {e}"))?;
         let key = format!("nimbus-probe-{}", new_id());
         self.op.write(&key, b"nimbus".to_vec()).await.map_err(|e| format!("writing a test object failed: {e}"))?;
         let read = self.op.read(&key).await.map_err(|e| format!("reading the test object failed: {e}"))?;

@@ -60,6 +60,14 @@ impl TestServer {
         TestServer { anon: Client::new(&base), base, config, dir, pg, shutdown: Some(tx), task: Some(task) }
     }
 
+    #[allow(dead_code)] // the two-instance test runs in one binary only
+    /// Starts a server on exactly `config`, owning nothing (for several instances
+    /// sharing one database and bucket).
+    pub async fn start_shared(mut config: Config) -> Self {
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        Self::start_config(config, None, None).await
+    }
+
     /// Stops the server and starts a new one on the same data dir (a restart).
     pub async fn restart(mut self) -> Self {
         let dir = self.dir.take();
@@ -277,5 +285,115 @@ impl Drop for SmtpSink {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+#[allow(dead_code)] // not every test binary uses S3
+pub const S3_ACCESS_KEY: &str = "nimbus-test-key";
+#[allow(dead_code)]
+pub const S3_SECRET_KEY: &str = "nimbus-test-secret";
+
+/// A real S3 server for the tests (s3s-fs, which checks SigV4 signatures), on loopback.
+#[allow(dead_code)]
+pub struct S3Server {
+    pub endpoint: String,
+    pub root: tempfile::TempDir,
+    child: std::process::Child,
+}
+
+#[allow(dead_code)]
+fn s3s_fs_binary() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("NIMBUS_TEST_S3S_FS") {
+        return Some(PathBuf::from(p));
+    }
+    let home = std::env::var("HOME").ok()?;
+    let p = PathBuf::from(home).join(".cache/nimbus-tools/bin/s3s-fs");
+    p.exists().then_some(p)
+}
+
+#[allow(dead_code)]
+impl S3Server {
+    /// Starts s3s-fs with `buckets` created and the given keys; `None` (saying so)
+    /// where it is not installed outside CI.
+    pub async fn start_with_keys(buckets: &[&str], access: &str, secret: &str) -> Option<S3Server> {
+        let Some(bin) = s3s_fs_binary() else {
+            assert!(std::env::var("CI").is_err(), "CI must provide s3s-fs (see .ci/run)");
+            println!("skipped: s3s-fs is not installed (cargo install s3s-fs@0.14.1 --features binary)");
+            return None;
+        };
+        let root = tempfile::tempdir().unwrap();
+        for b in buckets {
+            std::fs::create_dir_all(root.path().join(b)).unwrap();
+        }
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let child = std::process::Command::new(bin)
+            .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--access-key", access, "--secret-key", secret])
+            .arg(root.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn s3s-fs");
+        let server = S3Server { endpoint: format!("http://127.0.0.1:{port}"), root, child };
+        for _ in 0..500 {
+            if TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+                return Some(server);
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("s3s-fs did not start on port {port}");
+    }
+
+    pub async fn start(buckets: &[&str]) -> Option<S3Server> {
+        Self::start_with_keys(buckets, S3_ACCESS_KEY, S3_SECRET_KEY).await
+    }
+
+    /// Configures `c` to keep blobs in `bucket/prefix` on this server.
+    pub fn configure(&self, c: &mut Config, bucket: &str, prefix: &str) {
+        c.blob_store = Some(format!("s3://{bucket}/{prefix}"));
+        c.s3_endpoint = Some(self.endpoint.clone());
+        c.s3_access_key_id = Some(S3_ACCESS_KEY.into());
+        c.s3_secret_access_key = Some(S3_SECRET_KEY.into());
+    }
+
+    /// Visible objects (files) under a bucket, excluding s3s-fs's own bookkeeping.
+    pub fn objects(&self, bucket: &str) -> Vec<PathBuf> {
+        let base = self.root.path().join(bucket);
+        files_under(&base)
+            .into_iter()
+            .filter(|p| {
+                let rel = p.strip_prefix(&base).unwrap_or(p);
+                !rel.components().any(|c| c.as_os_str().to_string_lossy().starts_with('.'))
+            })
+            .collect()
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The status of a request whose body the server may refuse before reading it all: the
+/// server answers and closes, and a client still sending may see a broken pipe instead
+/// of the answer. `None` stands for that.
+pub fn refused_status(r: Result<reqwest::Response, reqwest::Error>) -> Option<u16> {
+    match r {
+        Ok(resp) => Some(resp.status().as_u16()),
+        Err(e) if e.is_request() || e.is_body() => None,
+        Err(e) => panic!("unexpected client error: {e}"),
+    }
+}
+
+/// [`refused_status`] for the typed client's calls.
+pub fn refused_client_status<T: std::fmt::Debug>(r: nimbus_client::Result<T>) -> Option<u16> {
+    match r {
+        Ok(v) => panic!("expected a refusal, got {v:?}"),
+        Err(nimbus_client::ClientError::Http(e)) if e.is_request() || e.is_body() => None,
+        Err(e) => Some(e.status().expect("an answer").as_u16()),
     }
 }

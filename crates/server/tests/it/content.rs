@@ -207,7 +207,8 @@ async fn deleting_the_last_reference_never_loses_a_concurrent_upload_of_the_same
     // The server's own sweeper stays idle; a second sweeper over the same database and
     // blob directory (as another instance would be) races the uploads.
     let s = TestServer::start_with(|c| c.sweep_interval_secs = 3600).await;
-    let meta: Arc<dyn nimbus_server::meta::MetaStore> = Arc::new(SqlMetaStore::connect(&s.config.database_url()).await.unwrap());
+    let meta: Arc<dyn nimbus_server::meta::MetaStore> =
+        Arc::new(SqlMetaStore::connect(&s.config.database_url()).await.unwrap());
     let blobs = Arc::new(LocalBlobStore::open(s.blob_dir()).await.unwrap());
     let secrets = SecretBox::from_hex(&SecretBox::generate_hex()).unwrap();
     let sweeper = Sweeper::new(meta.clone(), Stores::new(blobs, meta, secrets));

@@ -73,6 +73,7 @@ async fn openapi_covers_every_route_and_docs_render() {
         ("/api/v1/me/avatar", &["put", "delete"]),
         ("/api/v1/users/{id}/avatar", &["get"]),
         ("/api/v1/users/{username}", &["get"]),
+        ("/api/v1/me/storage", &["get", "put", "delete"]),
         ("/healthz", &["get"]),
         ("/readyz", &["get"]),
         ("/metrics", &["get"]),

@@ -8,12 +8,16 @@ mod accounts;
 mod admin;
 #[path = "../it/common.rs"]
 mod common;
+#[path = "../it/conformance.rs"]
+mod conformance;
 #[path = "../it/content.rs"]
 mod content;
 #[path = "../it/devices.rs"]
 mod devices;
 #[path = "../it/downloads.rs"]
 mod downloads;
+#[path = "../it/external.rs"]
+mod external;
 #[path = "../it/files.rs"]
 mod files;
 #[path = "../it/isolation.rs"]
@@ -28,6 +32,8 @@ mod ops;
 mod paths;
 #[path = "../it/recovery.rs"]
 mod recovery;
+#[path = "../it/s3.rs"]
+mod s3;
 #[path = "../it/sharing.rs"]
 mod sharing;
 #[path = "../it/streaming.rs"]
