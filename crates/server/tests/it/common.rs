@@ -60,14 +60,6 @@ impl TestServer {
         TestServer { anon: Client::new(&base), base, config, dir, pg, shutdown: Some(tx), task: Some(task) }
     }
 
-    #[allow(dead_code)] // the two-instance test runs in one binary only
-    /// Starts a server on exactly `config`, owning nothing (for several instances
-    /// sharing one database and bucket).
-    pub async fn start_shared(mut config: Config) -> Self {
-        config.listen = "127.0.0.1:0".parse().unwrap();
-        Self::start_config(config, None, None).await
-    }
-
     /// Stops the server and starts a new one on the same data dir (a restart).
     pub async fn restart(mut self) -> Self {
         let dir = self.dir.take();

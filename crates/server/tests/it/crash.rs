@@ -164,3 +164,55 @@ async fn without_smtp_the_reset_mail_goes_to_the_log() {
     let found = eventually(10, || server.log.lock().unwrap().iter().any(|l| l.contains("reset code is"))).await;
     assert!(found, "the mail, code included, is in the log");
 }
+
+/// The S3 store streams too: a 256 MiB upload and download through an `s3://` blob
+/// store (8 MiB multipart parts) leaves the server's memory flat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_uploads_and_downloads_stream_with_flat_memory() {
+    let Some(s3) = crate::common::S3Server::start(&["big"]).await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("NIMBUS_BLOB_STORE", "s3://big/x".to_string()),
+        ("NIMBUS_S3_ENDPOINT", s3.endpoint.clone()),
+        ("AWS_ACCESS_KEY_ID", crate::common::S3_ACCESS_KEY.to_string()),
+        ("AWS_SECRET_ACCESS_KEY", crate::common::S3_SECRET_KEY.to_string()),
+    ];
+    let server = ServerProcess::start(dir.path(), &env);
+    let c = register(&server.base, "s3big").await;
+    c.put("warm", vec![1u8; 20 << 20], &PutOptions::default()).await.unwrap();
+    c.get_path_bytes("warm").await.unwrap();
+    let baseline = server.rss_kib();
+    let total: u64 = 256 << 20;
+    let pid = server.child.id();
+    let peak = Arc::new(AtomicU64::new(baseline));
+    let sampler = {
+        let peak = peak.clone();
+        tokio::spawn(async move {
+            loop {
+                let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+                let kib = status
+                    .lines()
+                    .find_map(|l| l.strip_prefix("VmRSS:"))
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+                    .unwrap_or(0);
+                peak.fetch_max(kib, Ordering::Relaxed);
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        })
+    };
+    let (f, _) = c.put_stream("big.bin", total, pattern_stream(total)).await.unwrap();
+    assert_eq!(f.size, total);
+    let mut body = c.get_path("big.bin").await.unwrap().bytes_stream();
+    let mut n = 0u64;
+    while let Some(chunk) = body.next().await {
+        n += chunk.unwrap().len() as u64;
+    }
+    sampler.abort();
+    assert_eq!(n, total);
+    let growth_mib = peak.load(Ordering::Relaxed).saturating_sub(baseline) / 1024;
+    println!(
+        "S3 store: server RSS baseline {} MiB, peak growth {growth_mib} MiB over a 256 MiB round trip",
+        baseline / 1024
+    );
+    assert!(growth_mib < 64, "server RSS grew by {growth_mib} MiB");
+}

@@ -1,10 +1,10 @@
-//! Two `nimbus serve` instances sharing one PostgreSQL database and one S3 bucket
+//! Two `nimbus serve` processes sharing one PostgreSQL database and one S3 bucket
 //! behave as one service.
 
-use crate::common::{PASSWORD, PgTestDb, S3Server, TestServer, code};
+use crate::common::{PASSWORD, PgTestDb, S3_ACCESS_KEY, S3_SECRET_KEY, S3Server, code};
+use crate::process::ServerProcess;
 use nimbus_api::CreateLinkRequest;
 use nimbus_client::{Client, PutOptions};
-use nimbus_server::Config;
 use reqwest::Method;
 use std::time::Duration;
 
@@ -13,16 +13,24 @@ async fn two_instances_on_one_database_and_bucket_are_one_service() {
     let Some(s3) = S3Server::start(&["shared"]).await else { return };
     let db = PgTestDb::create().await;
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let mut config = Config::default();
-    s3.configure(&mut config, "shared", "nimbus");
-    config.database_url = Some(db.url.clone());
-    config.secret_key = Some("11".repeat(32));
-    config.default_quota_bytes = 5 << 20;
-    let a = TestServer::start_shared(Config { data_dir: dir_a.path().into(), ..config.clone() }).await;
-    let b = TestServer::start_shared(Config { data_dir: dir_b.path().into(), ..config.clone() }).await;
+    let env = vec![
+        ("NIMBUS_DATABASE_URL", db.url.clone()),
+        ("NIMBUS_BLOB_STORE", "s3://shared/nimbus".to_string()),
+        ("NIMBUS_S3_ENDPOINT", s3.endpoint.clone()),
+        ("AWS_ACCESS_KEY_ID", S3_ACCESS_KEY.to_string()),
+        ("AWS_SECRET_ACCESS_KEY", S3_SECRET_KEY.to_string()),
+        ("NIMBUS_SECRET_KEY", "11".repeat(32)),
+        ("NIMBUS_DEFAULT_QUOTA_BYTES", (5u64 << 20).to_string()),
+    ];
+    let a = ServerProcess::start(dir_a.path(), &env);
+    let b = ServerProcess::start(dir_b.path(), &env);
+    let anon_b = Client::new(&b.base);
 
     // A token from one instance works on the other; a logout on one revokes on both.
-    let on_a = a.user("alice").await;
+    let anon_a = Client::new(&a.base);
+    let req = nimbus_api::RegisterRequest { username: "alice".into(), password: PASSWORD.into(), ..Default::default() };
+    anon_a.register(&req).await.unwrap();
+    let on_a = anon_a.login("alice", PASSWORD).await.unwrap().0;
     let on_b = Client::new(&b.base).with_token(on_a.token().unwrap());
     assert_eq!(on_b.me().await.unwrap().username, "alice");
 
@@ -64,6 +72,6 @@ async fn two_instances_on_one_database_and_bucket_are_one_service() {
 
     on_a.logout().await.unwrap();
     assert_eq!(code(on_b.me().await), (401, "unauthorized".into()));
-    let again = b.anon.login("alice", PASSWORD).await.unwrap().0;
+    let again = anon_b.login("alice", PASSWORD).await.unwrap().0;
     assert_eq!(again.request(Method::GET, "/api/v1/me").send().await.unwrap().status(), 200);
 }
