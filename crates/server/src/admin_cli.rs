@@ -64,14 +64,7 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<()> {
     };
     let user = match cmd {
         AdminCommand::CreateUser { username, password, email, admin: make_admin } => {
-            let settings = Settings {
-                max_upload_bytes: config.max_upload_bytes,
-                default_quota_bytes: config.default_quota_bytes,
-                max_quota_bytes: config.max_quota_bytes,
-                session_ttl_secs: config.session_ttl_secs,
-                password_reset_ttl_secs: config.password_reset_ttl_secs,
-                allow_private_storage_endpoints: config.allow_private_storage_endpoints,
-            };
+            let settings = Settings::from_config(&config);
             let req = RegisterRequest { username, password, email, ..Default::default() };
             let user = Accounts::new(meta.clone(), settings).register(req).await.map_err(|e| match e {
                 crate::error::Error::Validation(f) => anyhow::anyhow!("invalid: {f:?}"),

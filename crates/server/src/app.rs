@@ -47,14 +47,7 @@ impl App {
             tracing::info!(temporaries = temps, orphans, "removed leftovers of interrupted uploads");
         }
 
-        let settings = Settings {
-            max_upload_bytes: config.max_upload_bytes,
-            default_quota_bytes: config.default_quota_bytes,
-            max_quota_bytes: config.max_quota_bytes,
-            session_ttl_secs: config.session_ttl_secs,
-            password_reset_ttl_secs: config.password_reset_ttl_secs,
-            allow_private_storage_endpoints: config.allow_private_storage_endpoints,
-        };
+        let settings = Settings::from_config(&config);
         let mailer = crate::mail::Mailer::new(config.smtp_url.as_deref(), &config.mail_from)?;
         let signer = Signer::load(meta.as_ref()).await.context("loading the signing key")?;
         let services = Services::new(meta, stores, settings, signer, mailer);

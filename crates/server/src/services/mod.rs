@@ -54,6 +54,19 @@ pub struct Settings {
     pub allow_private_storage_endpoints: bool,
 }
 
+impl Settings {
+    pub fn from_config(c: &crate::config::Config) -> Self {
+        Settings {
+            max_upload_bytes: c.max_upload_bytes,
+            default_quota_bytes: c.default_quota_bytes,
+            max_quota_bytes: c.max_quota_bytes,
+            session_ttl_secs: c.session_ttl_secs,
+            password_reset_ttl_secs: c.password_reset_ttl_secs,
+            allow_private_storage_endpoints: c.allow_private_storage_endpoints,
+        }
+    }
+}
+
 /// Every service, sharing one metadata store and one blob store.
 #[derive(Clone)]
 pub struct Services {

@@ -7,8 +7,6 @@ use bytes::Bytes;
 use futures_util::{StreamExt, stream};
 use nimbus_client::PutOptions;
 use sha2::{Digest, Sha256};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// `total` bytes of a repeating, position-dependent pattern, produced chunk by chunk.
 fn pattern_stream(
@@ -39,25 +37,7 @@ async fn a_2_gib_round_trip_streams_with_flat_memory() {
     // Warm up allocator arenas and connection pools before taking the baseline.
     c.put("warm", vec![1u8; 4 << 20], &PutOptions::default()).await.unwrap();
     c.get_path_bytes("warm").await.unwrap();
-    let baseline = server.rss_kib();
-    assert!(baseline > 0, "can read the server's RSS");
-    let pid = server.child.id();
-    let peak = Arc::new(AtomicU64::new(baseline));
-    let sampler = {
-        let peak = peak.clone();
-        tokio::spawn(async move {
-            loop {
-                let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-                let kib = status
-                    .lines()
-                    .find_map(|l| l.strip_prefix("VmRSS:"))
-                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-                    .unwrap_or(0);
-                peak.fetch_max(kib, Ordering::Relaxed);
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            }
-        })
-    };
+    let rss = server.sample_rss();
 
     let mut expected = Sha256::new();
     let mut source = std::pin::pin!(pattern_stream(total));
@@ -79,15 +59,10 @@ async fn a_2_gib_round_trip_streams_with_flat_memory() {
         n += chunk.len() as u64;
         got.update(&chunk);
     }
-    sampler.abort();
+    let (baseline, growth_mib) = rss.finish();
     assert_eq!(n, total);
     assert_eq!(hex::encode(got.finalize()), expected);
-    let growth_mib = (peak.load(Ordering::Relaxed).saturating_sub(baseline)) / 1024;
-    println!(
-        "server RSS baseline {} MiB, peak growth {growth_mib} MiB over a {} MiB round trip",
-        baseline / 1024,
-        total >> 20
-    );
+    println!("server RSS baseline {baseline} MiB, peak growth {growth_mib} MiB over a {} MiB round trip", total >> 20);
     assert!(growth_mib < 64, "server RSS grew by {growth_mib} MiB");
 }
 
@@ -181,25 +156,8 @@ async fn s3_uploads_and_downloads_stream_with_flat_memory() {
     let c = register(&server.base, "s3big").await;
     c.put("warm", vec![1u8; 20 << 20], &PutOptions::default()).await.unwrap();
     c.get_path_bytes("warm").await.unwrap();
-    let baseline = server.rss_kib();
     let total: u64 = 256 << 20;
-    let pid = server.child.id();
-    let peak = Arc::new(AtomicU64::new(baseline));
-    let sampler = {
-        let peak = peak.clone();
-        tokio::spawn(async move {
-            loop {
-                let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-                let kib = status
-                    .lines()
-                    .find_map(|l| l.strip_prefix("VmRSS:"))
-                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-                    .unwrap_or(0);
-                peak.fetch_max(kib, Ordering::Relaxed);
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            }
-        })
-    };
+    let rss = server.sample_rss();
     let (f, _) = c.put_stream("big.bin", total, pattern_stream(total)).await.unwrap();
     assert_eq!(f.size, total);
     let mut body = c.get_path("big.bin").await.unwrap().bytes_stream();
@@ -207,12 +165,8 @@ async fn s3_uploads_and_downloads_stream_with_flat_memory() {
     while let Some(chunk) = body.next().await {
         n += chunk.unwrap().len() as u64;
     }
-    sampler.abort();
+    let (baseline, growth_mib) = rss.finish();
     assert_eq!(n, total);
-    let growth_mib = peak.load(Ordering::Relaxed).saturating_sub(baseline) / 1024;
-    println!(
-        "S3 store: server RSS baseline {} MiB, peak growth {growth_mib} MiB over a 256 MiB round trip",
-        baseline / 1024
-    );
+    println!("S3 store: server RSS baseline {baseline} MiB, peak growth {growth_mib} MiB over a 256 MiB round trip");
     assert!(growth_mib < 64, "server RSS grew by {growth_mib} MiB");
 }

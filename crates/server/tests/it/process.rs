@@ -48,12 +48,26 @@ impl ServerProcess {
     }
 
     pub fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0)
+        rss_of(self.child.id())
+    }
+
+    /// Samples the server's RSS every 50 ms in the background; the result reports the
+    /// peak growth over the RSS at the time of the call, in MiB.
+    pub fn sample_rss(&self) -> RssSampler {
+        let baseline = self.rss_kib();
+        assert!(baseline > 0, "can read the server's RSS");
+        let pid = self.child.id();
+        let peak = Arc::new(std::sync::atomic::AtomicU64::new(baseline));
+        let task = {
+            let peak = peak.clone();
+            tokio::spawn(async move {
+                loop {
+                    peak.fetch_max(rss_of(pid), std::sync::atomic::Ordering::Relaxed);
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+            })
+        };
+        RssSampler { baseline, peak, task }
     }
 
     /// SIGKILL: no destructor, no graceful shutdown.
@@ -85,4 +99,30 @@ fn strip_ansi(line: &str) -> String {
         }
     }
     out
+}
+
+/// VmRSS of a process, in KiB (0 if it cannot be read).
+fn rss_of(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// A background RSS sampler started by [`ServerProcess::sample_rss`].
+pub struct RssSampler {
+    pub baseline: u64,
+    peak: Arc<std::sync::atomic::AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RssSampler {
+    /// Stops sampling; returns `(baseline MiB, peak growth MiB)`.
+    pub fn finish(self) -> (u64, u64) {
+        self.task.abort();
+        let peak = self.peak.load(std::sync::atomic::Ordering::Relaxed);
+        (self.baseline / 1024, peak.saturating_sub(self.baseline) / 1024)
+    }
 }
