@@ -49,7 +49,9 @@ impl App {
 
         let settings = Settings::from_config(&config);
         let mailer = crate::mail::Mailer::new(config.smtp_url.as_deref(), &config.mail_from)?;
-        let signer = Signer::load(meta.as_ref()).await.context("loading the signing key")?;
+        let signer = Signer::load(meta.as_ref(), stores.secrets())
+            .await
+            .context("loading the signing key (do all instances share one secret_key?)")?;
         let services = Services::new(meta, stores, settings, signer, mailer);
         let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         let state = AppState { services, config: Arc::new(config), metrics: metrics_handle() };

@@ -228,4 +228,19 @@ mod tests {
         assert_eq!(c.listen.port(), 9999);
         assert_eq!(c.database_url(), "sqlite://./nimbus-data/nimbus.db");
     }
+
+    #[test]
+    fn the_embedded_default_is_sqlite_and_local_disk_on_loopback_8080() {
+        let c = Config::default();
+        assert_eq!(c.listen, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(c.database_url(), "sqlite://./nimbus-data/nimbus.db");
+        match c.blob_backend().unwrap() {
+            BlobBackend::Local(root) => assert_eq!(root, PathBuf::from("./nimbus-data/blobs")),
+            other => panic!("default blob store is {other:?}"),
+        }
+        let s3 = Config { blob_store: Some("s3://bucket/some/prefix".into()), ..Config::default() };
+        assert!(s3.blob_backend().is_err(), "an s3:// store without an endpoint is refused, not guessed");
+        let bad = Config { blob_store: Some("ftp://x".into()), ..Config::default() };
+        assert!(bad.blob_backend().is_err());
+    }
 }

@@ -1,12 +1,13 @@
 //! HMAC-SHA256 under the server's signing key: public link tokens (derived from the
 //! link id, so they need not be stored) and stateless signed download URLs.
 //!
-//! The key lives in the metadata database, created once by whichever instance starts
-//! first, so restarts and other instances keep every token valid.
+//! The key lives in the metadata database (sealed with the at-rest key), created once by
+//! whichever instance starts first, so restarts and other instances keep every token valid.
 
 use crate::domain::{Timestamp, new_secret_token};
 use crate::error::Result;
 use crate::meta::MetaStore;
+use crate::services::secrets::SecretBox;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -26,10 +27,12 @@ pub struct SignedDownload {
 }
 
 impl Signer {
-    /// Loads the signing key from the database, creating it on first use.
-    pub async fn load(meta: &dyn MetaStore) -> Result<Signer> {
-        let candidate = new_secret_token("key");
-        let key = meta.server_secret("signing_key", &candidate).await?;
+    /// Loads the signing key from the database, creating it on first use. It is stored
+    /// sealed with the at-rest key, so a copy of the database alone cannot forge links.
+    pub async fn load(meta: &dyn MetaStore, secrets: &SecretBox) -> Result<Signer> {
+        let candidate = secrets.seal(&new_secret_token("key"))?;
+        let sealed = meta.server_secret("signing_key_sealed", &candidate).await?;
+        let key = secrets.open(&sealed)?;
         Ok(Signer { key: key.into_bytes() })
     }
 
