@@ -54,6 +54,11 @@ fn unique_error(e: sqlx::Error) -> Error {
 impl SqlMetaStore {
     pub(super) async fn create_user_sql(&self, u: NewUser) -> Result<UserRecord> {
         let mut tx = self.begin().await?;
+        // SQLite's BEGIN IMMEDIATE already serialises writers; on PostgreSQL two first
+        // registrations could otherwise both see an empty table and both become admin.
+        if self.backend == super::sql::Backend::Postgres {
+            sqlx::query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE").execute(&mut *tx).await?;
+        }
         // The first account on an empty server is the admin.
         sqlx::query(
             "INSERT INTO users (id, username, username_key, email, email_key, first_name, last_name, \

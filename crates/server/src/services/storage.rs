@@ -50,7 +50,7 @@ impl ExternalStorage {
         ExternalStorage { meta, stores, allow_private_endpoints }
     }
 
-    fn check_endpoint(&self, endpoint: &str) -> Result<()> {
+    async fn check_endpoint(&self, endpoint: &str) -> Result<()> {
         let rest = endpoint
             .strip_prefix("https://")
             .or_else(|| endpoint.strip_prefix("http://"))
@@ -63,11 +63,23 @@ impl ExternalStorage {
         if host.is_empty() {
             return Err(Error::invalid("endpoint", "has no host"));
         }
-        let private = host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(is_private);
-        if private && !self.allow_private_endpoints {
-            return Err(Error::InvalidStorageCredentials(
-                "endpoints on private networks are not allowed on this server".into(),
-            ));
+        if self.allow_private_endpoints {
+            return Ok(());
+        }
+        let refuse =
+            || Error::InvalidStorageCredentials("endpoints on private networks are not allowed on this server".into());
+        if host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(is_private) {
+            return Err(refuse());
+        }
+        // A name may point at a private address too; check what it resolves to now.
+        // (A name that re-resolves later is not covered: that needs a pinned resolver.)
+        if host.parse::<IpAddr>().is_err() {
+            let addrs = tokio::net::lookup_host((host, 443))
+                .await
+                .map_err(|e| Error::InvalidStorageCredentials(format!("cannot resolve {host}: {e}")))?;
+            if addrs.into_iter().any(|a| is_private(a.ip())) {
+                return Err(refuse());
+            }
         }
         Ok(())
     }
@@ -85,7 +97,7 @@ impl ExternalStorage {
             access_key_id: required(&req.access_key_id, "access_key_id")?,
             secret_access_key: required(&req.secret_access_key, "secret_access_key")?,
         };
-        self.check_endpoint(&loc.endpoint)?;
+        self.check_endpoint(&loc.endpoint).await?;
         if let Some(old) = self.meta.user_storage(&who.user.id).await? {
             if self.meta.store_in_use(&old.store_name()).await? {
                 return Err(Error::StorageInUse);

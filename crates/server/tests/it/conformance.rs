@@ -173,3 +173,18 @@ async fn usage_counters_add_up_per_day() {
     assert_eq!(m.server_secret("k", "first").await.unwrap(), "first");
     assert_eq!(m.server_secret("k", "second").await.unwrap(), "first", "set once");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_first_registrations_make_exactly_one_admin() {
+    let (m, _pg, _dir) = store().await;
+    let tasks = (0..8).map(|i| {
+        let m = m.clone();
+        tokio::spawn(async move { user(m.as_ref(), &format!("first{i}"), 1).await })
+    });
+    let ids: Vec<String> = futures_util::future::join_all(tasks).await.into_iter().map(Result::unwrap).collect();
+    let mut admins = 0;
+    for id in ids {
+        admins += usize::from(m.user_by_id(&id).await.unwrap().unwrap().is_admin);
+    }
+    assert_eq!(admins, 1);
+}

@@ -122,4 +122,8 @@ async fn private_endpoints_are_refused_unless_allowed() {
     let (status, code_, _) = error(put_storage(&c, &settings(&theirs, "mine", USER_SECRET)).await).await;
     assert_eq!((status, code_.as_str()), (422, "invalid_storage_credentials"));
     assert!(theirs.objects("mine").is_empty(), "not even probed");
+    // A name that resolves to loopback is refused the same way.
+    let mut named = settings(&theirs, "mine", USER_SECRET);
+    named.endpoint = theirs.endpoint.replace("127.0.0.1", "localhost.");
+    assert_eq!(error(put_storage(&c, &named).await).await.1, "invalid_storage_credentials");
 }
