@@ -176,6 +176,13 @@ async fn fetch_by_cid_only_for_files_the_caller_can_read() {
     ] {
         assert_eq!(who.request(Method::GET, &url).send().await.unwrap().status(), status, "{url}");
     }
+    // A recipient of a share may fetch it by CID; revoking the share ends that.
+    let (share, _) = a.share(&f.id, "dave").await.unwrap();
+    let r = b.request(Method::GET, &format!("/api/v1/cid/{cid}")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await.unwrap().as_ref(), data.as_slice());
+    a.unshare(&f.id, &share.user.id).await.unwrap();
+    assert_eq!(b.request(Method::GET, &format!("/api/v1/cid/{cid}")).send().await.unwrap().status(), 404);
     // Dave uploading the same bytes gets his own access, not Carol's file.
     b.put("mine.bin", data.clone(), &PutOptions::default()).await.unwrap();
     let r = b.request(Method::GET, &format!("/api/v1/cid/{cid}")).send().await.unwrap();
