@@ -33,7 +33,7 @@ pub use messages::{MessagePage, Messages};
 pub use reset::PasswordReset;
 pub use sharing::{ShareTarget, SharedPage, Sharing};
 pub use signing::Signer;
-pub use storage::{ExternalStorage, StorageRequest};
+pub use storage::ExternalStorage;
 pub use stores::Stores;
 pub use sweeper::Sweeper;
 pub use upload::{PendingUpload, StagedBlob};

@@ -7,19 +7,9 @@ use crate::blob::{S3BlobStore, S3Location};
 use crate::domain::Timestamp;
 use crate::error::{Error, Result};
 use crate::meta::{MetaStore, StorageRecord};
+use nimbus_api::StorageSettings;
 use std::net::IpAddr;
 use std::sync::Arc;
-
-/// What a user asks for (API `PUT /api/v1/me/storage`).
-pub struct StorageRequest {
-    pub kind: String,
-    pub endpoint: String,
-    pub region: String,
-    pub bucket: String,
-    pub access_key_id: String,
-    pub secret_access_key: String,
-    pub prefix: Option<String>,
-}
 
 #[derive(Clone)]
 pub struct ExternalStorage {
@@ -85,7 +75,7 @@ impl ExternalStorage {
     }
 
     /// Validates, proves with real requests, and saves the user's bucket.
-    pub async fn set(&self, who: &Principal, req: StorageRequest) -> Result<StorageRecord> {
+    pub async fn set(&self, who: &Principal, req: StorageSettings) -> Result<StorageRecord> {
         if req.kind != "s3" {
             return Err(Error::invalid("type", "must be \"s3\""));
         }

@@ -4,7 +4,6 @@ use crate::http::AppState;
 use crate::http::error::ApiResult;
 use crate::http::extract::{ApiJson, Auth};
 use crate::meta::StorageRecord;
-use crate::services::StorageRequest;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -30,15 +29,6 @@ pub async fn put_storage(
     Auth(who): Auth,
     ApiJson(req): ApiJson<StorageSettings>,
 ) -> ApiResult<Json<StorageEnvelope>> {
-    let req = StorageRequest {
-        kind: req.kind,
-        endpoint: req.endpoint,
-        region: req.region,
-        bucket: req.bucket,
-        access_key_id: req.access_key_id,
-        secret_access_key: req.secret_access_key,
-        prefix: req.prefix,
-    };
     let record = s.services.storage.set(&who, req).await?;
     Ok(Json(StorageEnvelope { storage: storage_json(&record) }))
 }
