@@ -40,10 +40,6 @@ impl Files {
         Files { meta, stores, settings, car_wakeup, meter }
     }
 
-    pub fn max_upload_bytes(&self) -> u64 {
-        self.settings.max_upload_bytes
-    }
-
     /// The one place that decides what a caller may do with a file. Strangers get
     /// `NotFound`, exactly as for a file that does not exist.
     pub async fn visible(&self, who: &Principal, id: &str) -> Result<(FileRecord, Permission)> {
@@ -126,22 +122,6 @@ impl Files {
         let store = self.stores.by_name(&file.store).await?;
         let stream = store.read(&file.blob_key, range).await?;
         Ok(self.meter.meter_download(charge_to, stream))
-    }
-
-    /// How many bytes an upload by `user_id` to `path` may still bring: the quota left,
-    /// plus the size of the file it would replace.
-    pub async fn quota_room(&self, user_id: &str, path: Option<&FilePath>) -> Result<u64> {
-        let user = self.meta.user_by_id(user_id).await?.ok_or(Error::Unauthorized)?;
-        let replaced = match path {
-            Some(p) => self.existing_size(user_id, p).await?,
-            None => 0,
-        };
-        Ok((user.quota_bytes - user.used_bytes).max(0) as u64 + replaced)
-    }
-
-    /// The size of the user's file at `path`, 0 if there is none.
-    pub async fn existing_size(&self, user_id: &str, path: &FilePath) -> Result<u64> {
-        Ok(self.meta.file_by_path(user_id, path.as_str()).await?.map(|f| f.size.max(0) as u64).unwrap_or(0))
     }
 }
 

@@ -36,7 +36,7 @@ pub use signing::Signer;
 pub use storage::ExternalStorage;
 pub use stores::Stores;
 pub use sweeper::Sweeper;
-pub use upload::{PendingUpload, StagedBlob};
+pub use upload::{PendingUpload, StagedBlob, UploadBudget};
 pub use usage::{Usage, UsageMeter, UsageReport};
 
 use crate::blob::BlobStore;

@@ -19,10 +19,6 @@ use nimbus_api::{ErrorBody, File, FileEnvelope, MoveFileRequest, OnConflict, Pag
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-/// Multipart framing (boundaries, part headers) allowed on top of the file bytes when
-/// judging a request's declared length against the quota.
-const MULTIPART_FRAMING_ALLOWANCE: u64 = 64 << 10;
-
 #[derive(Deserialize, IntoParams)]
 pub struct UploadQuery {
     /// Folder to upload into, e.g. `photos/2024`.
@@ -52,14 +48,11 @@ pub async fn upload_files(
     let bad = |e: axum::extract::multipart::MultipartError| {
         Error::BadRequest(format!("malformed multipart: {}", e.body_text()))
     };
-    // Refuse what cannot fit before reading the body: the parts are at most the
-    // request's length, less a little framing.
-    let mut room = s.services.files.quota_room(&who.user.id, None).await?;
+    // Refuse what cannot fit before reading the body.
+    let mut budget = s.services.files.upload_budget(&who.user.id).await?;
     let declared =
         headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    if mode != WriteMode::Overwrite && declared.is_some_and(|n| n > room + MULTIPART_FRAMING_ALLOWANCE) {
-        return Err(Error::QuotaExceeded.into());
-    }
+    s.services.files.refuse_declared_batch(&budget, &mode, declared)?;
     let mut pending = Vec::new();
     while let Some(field) = multipart.next_field().await.map_err(bad)? {
         if field.name() != Some("file") {
@@ -69,10 +62,7 @@ pub async fn upload_files(
         // Validate the destination before reading a byte of the part.
         let path = FilePath::join(q.dir.as_deref(), file_name)?;
         let content_type = field.content_type().map(str::to_string).unwrap_or_else(|| guess_type(&path));
-        let replaced =
-            if mode == WriteMode::Overwrite { s.services.files.existing_size(&who.user.id, &path).await? } else { 0 };
-        let blob = s.services.files.stage(field.map_err(bad), &who.user.id, room + replaced).await?;
-        room = room.saturating_sub(blob.digest.size.saturating_sub(replaced));
+        let blob = s.services.files.stage_within(&mut budget, &path, &mode, field.map_err(bad)).await?;
         pending.push(PendingUpload { path, mode: mode.clone(), content_type, blob });
     }
     if pending.is_empty() {

@@ -30,12 +30,7 @@ pub async fn put_fs(
     body: Body,
 ) -> ApiResult<Response> {
     let header_str = |name| headers.get(name).and_then(|v: &axum::http::HeaderValue| v.to_str().ok());
-    // Refuse what can be refused before reading the body.
     let declared = header_str(header::CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
-    let limit = s.services.files.max_upload_bytes();
-    if declared.is_some_and(|n| n > limit) {
-        return Err(Error::PayloadTooLarge { limit }.into());
-    }
     let mode = match (header_str(header::IF_NONE_MATCH), header_str(header::IF_MATCH)) {
         (Some(v), _) if v.trim() == "*" => WriteMode::CreateOnly,
         (_, Some(tag)) => WriteMode::IfMatch(tag.trim().trim_start_matches("W/").trim_matches('"').to_string()),
@@ -44,14 +39,12 @@ pub async fn put_fs(
     if mode == WriteMode::CreateOnly && s.services.files.by_path(&who, &path).await.is_ok() {
         return Err(Error::PreconditionFailed.into());
     }
-    let replaces = if mode == WriteMode::CreateOnly { None } else { Some(&path) };
-    let room = s.services.files.quota_room(&who.user.id, replaces).await?;
-    if declared.is_some_and(|n| n > room) {
-        return Err(Error::QuotaExceeded.into());
-    }
+    // Refuse what can be refused before reading the body.
+    let mut budget = s.services.files.upload_budget(&who.user.id).await?;
+    s.services.files.refuse_declared_file(&budget, &path, &mode, declared).await?;
     let content_type = header_str(header::CONTENT_TYPE).map(str::to_string).unwrap_or_else(|| guess_type(&path));
     let stream = body.into_data_stream().map_err(|e| Error::BadRequest(format!("upload interrupted: {e}")));
-    let blob = s.services.files.stage(stream, &who.user.id, room).await?;
+    let blob = s.services.files.stage_within(&mut budget, &path, &mode, stream).await?;
     let pending = PendingUpload { path, mode, content_type, blob };
     let mut committed = s.services.files.commit(&who.user.id, vec![pending]).await?;
     let c = committed.pop().ok_or_else(|| Error::Internal(anyhow::anyhow!("commit returned no file")))?;
