@@ -30,6 +30,10 @@ pub struct File {
     pub car_cid: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// When the content last changed as its uploader's client saw it (`X-Nimbus-Mtime`,
+    /// a multipart `mtime` field); the upload time otherwise. Downloads send it as
+    /// `Last-Modified`.
+    pub modified_at: String,
     pub owner: UserRef,
     pub permission: Permission,
 }
@@ -57,4 +61,68 @@ pub enum OnConflict {
     Rename,
     /// Replace the existing file's content.
     Overwrite,
+}
+
+/// A folder: it exists on its own, empty or not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Folder {
+    /// The full path, e.g. `photos/2024`.
+    pub path: String,
+    /// The last segment of `path`.
+    pub name: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// `{"folder": {...}}`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FolderEnvelope {
+    pub folder: Folder,
+}
+
+/// One item of a listing: a folder or a file, told apart by `kind`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Entry {
+    Folder(Folder),
+    File(File),
+}
+
+impl Entry {
+    pub fn path(&self) -> &str {
+        match self {
+            Entry::Folder(f) => &f.path,
+            Entry::File(f) => &f.path,
+        }
+    }
+
+    /// The file, if this entry is one.
+    pub fn file(&self) -> Option<&File> {
+        match self {
+            Entry::File(f) => Some(f),
+            Entry::Folder(_) => None,
+        }
+    }
+}
+
+/// Body of `POST /api/v1/folders`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreateFolderRequest {
+    pub path: String,
+}
+
+/// Body of `PATCH /api/v1/folders/{path}`: the new path (rename or move).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MoveFolderRequest {
+    pub path: String,
+}
+
+/// Body of `POST /api/v1/files/{id}/copy`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CopyFileRequest {
+    /// Where the copy goes.
+    pub path: String,
+    /// Replace a file already at `path` (else 409 `path_exists`).
+    #[serde(default)]
+    pub overwrite: bool,
 }

@@ -1,4 +1,4 @@
-//! The Nimbus wire contract (`shared/API.md`) as serde types, shared by server and client.
+//! The Nimbus wire contract (`docs/API.md`) as serde types, shared by server and client.
 //!
 //! No I/O lives here: a renamed field breaks the build of both sides, not a user.
 

@@ -1,7 +1,7 @@
 //! Files: uploads, listing, downloads, moves and deletes.
 
 use crate::{Client, Result, check, empty, json};
-use crate::{PutOptions, UploadPart, fs_url};
+use crate::{ListOptions, PutOptions, UploadPart, folder_url, fs_url};
 use bytes::Bytes;
 use futures_util::Stream;
 use nimbus_api::*;
@@ -23,6 +23,9 @@ impl Client {
             let mut part = reqwest::multipart::Part::stream(p.body).file_name(p.file_name);
             if let Some(ct) = p.content_type {
                 part = part.mime_str(&ct)?;
+            }
+            if let Some(mtime) = p.mtime {
+                form = form.text("mtime", mtime.to_string());
             }
             form = form.part("file", part);
         }
@@ -50,6 +53,9 @@ impl Client {
         }
         if let Some(tag) = &opts.if_match {
             rb = rb.header(header::IF_MATCH, tag);
+        }
+        if let Some(mtime) = opts.mtime {
+            rb = rb.header("x-nimbus-mtime", mtime.to_string());
         }
         let resp = check(rb.send().await?).await?;
         let created = resp.status() == StatusCode::CREATED;
@@ -86,23 +92,76 @@ impl Client {
         empty(self.request(Method::DELETE, &fs_url(path))).await
     }
 
+    /// The flat listing: every file below `prefix`, by path.
     pub async fn list_files(
         &self,
         prefix: Option<&str>,
         limit: Option<u32>,
         cursor: Option<&str>,
     ) -> Result<Page<File>> {
+        let opts = ListOptions {
+            prefix: prefix.map(str::to_string),
+            limit,
+            cursor: cursor.map(str::to_string),
+            ..Default::default()
+        };
+        let page = self.list(&opts).await?;
+        let items = page.items.into_iter().filter_map(|e| e.file().cloned()).collect();
+        Ok(Page { items, next_cursor: page.next_cursor })
+    }
+
+    /// `GET /api/v1/files`: a flat listing, one folder's level, or a search by name.
+    pub async fn list(&self, opts: &ListOptions) -> Result<Page<Entry>> {
         let mut q: Vec<(&str, String)> = Vec::new();
-        if let Some(p) = prefix {
-            q.push(("prefix", p.into()));
+        if let Some(p) = &opts.prefix {
+            q.push(("prefix", p.clone()));
         }
-        if let Some(l) = limit {
+        if opts.one_level {
+            q.push(("delimiter", "/".into()));
+        }
+        if let Some(text) = &opts.q {
+            q.push(("q", text.clone()));
+        }
+        if let Some(l) = opts.limit {
             q.push(("limit", l.to_string()));
         }
-        if let Some(c) = cursor {
-            q.push(("cursor", c.into()));
+        if let Some(c) = &opts.cursor {
+            q.push(("cursor", c.clone()));
         }
         json(self.request(Method::GET, "/api/v1/files").query(&q)).await
+    }
+
+    /// `POST /api/v1/files/{id}/copy`; returns the copy and whether it is new.
+    pub async fn copy_file(&self, id: &str, to: &str, overwrite: bool) -> Result<(File, bool)> {
+        let req = CopyFileRequest { path: to.into(), overwrite };
+        let resp =
+            check(self.request(Method::POST, &format!("/api/v1/files/{id}/copy")).json(&req).send().await?).await?;
+        let created = resp.status() == StatusCode::CREATED;
+        let env: FileEnvelope = resp.json().await?;
+        Ok((env.file, created))
+    }
+
+    // ---- folders ----
+
+    pub async fn create_folder(&self, path: &str) -> Result<Folder> {
+        let req = CreateFolderRequest { path: path.into() };
+        let env: FolderEnvelope = json(self.request(Method::POST, "/api/v1/folders").json(&req)).await?;
+        Ok(env.folder)
+    }
+
+    pub async fn folder(&self, path: &str) -> Result<Folder> {
+        let env: FolderEnvelope = json(self.request(Method::GET, &folder_url(path))).await?;
+        Ok(env.folder)
+    }
+
+    pub async fn move_folder(&self, path: &str, to: &str) -> Result<Folder> {
+        let req = MoveFolderRequest { path: to.into() };
+        let env: FolderEnvelope = json(self.request(Method::PATCH, &folder_url(path)).json(&req)).await?;
+        Ok(env.folder)
+    }
+
+    pub async fn delete_folder(&self, path: &str) -> Result<()> {
+        empty(self.request(Method::DELETE, &folder_url(path))).await
     }
 
     pub async fn file(&self, id: &str) -> Result<File> {

@@ -1,7 +1,7 @@
 //! A typed async client for the Nimbus HTTP API, used by the CLI and by the server's
 //! integration tests.
 //!
-//! Each method maps to one route of `shared/API.md`. Errors from the server come back
+//! Each method maps to one route of `docs/API.md`. Errors from the server come back
 //! as [`ClientError::Api`] with the status and the contract's error body, so callers
 //! (and tests) can match on `code`.
 
@@ -49,13 +49,15 @@ mod sharing;
 pub struct UploadPart {
     pub file_name: String,
     pub content_type: Option<String>,
+    /// The file's modification time (Unix seconds), sent as an `mtime` field before it.
+    pub mtime: Option<i64>,
     pub body: reqwest::Body,
 }
 
 impl UploadPart {
     pub fn bytes(file_name: &str, data: impl Into<Bytes>) -> Self {
         let data: Bytes = data.into();
-        UploadPart { file_name: file_name.into(), content_type: None, body: data.into() }
+        UploadPart { file_name: file_name.into(), content_type: None, mtime: None, body: data.into() }
     }
 }
 
@@ -67,6 +69,20 @@ pub struct PutOptions {
     pub if_none_match_any: bool,
     /// Send `If-Match: "<etag>"`: replace only that version.
     pub if_match: Option<String>,
+    /// Send `X-Nimbus-Mtime`: the file's modification time, Unix seconds.
+    pub mtime: Option<i64>,
+}
+
+/// What `GET /api/v1/files` should list.
+#[derive(Debug, Clone, Default)]
+pub struct ListOptions {
+    pub prefix: Option<String>,
+    /// One level (`delimiter=/`) instead of every file below the prefix.
+    pub one_level: bool,
+    /// Search by name (`q=`).
+    pub q: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
 }
 
 /// A client bound to one server and, once signed in, one access token.
@@ -124,8 +140,16 @@ fn page_query(limit: Option<u32>, cursor: Option<&str>) -> Vec<(&'static str, St
 
 /// `/api/v1/fs/` followed by `path` with each segment percent-encoded.
 pub fn fs_url(path: &str) -> String {
-    let encoded: Vec<String> = path.split('/').map(encode_segment).collect();
-    format!("/api/v1/fs/{}", encoded.join("/"))
+    format!("/api/v1/fs/{}", encode_path(path))
+}
+
+/// `/api/v1/folders/{path}` with each segment percent-encoded.
+pub fn folder_url(path: &str) -> String {
+    format!("/api/v1/folders/{}", encode_path(path))
+}
+
+fn encode_path(path: &str) -> String {
+    path.split('/').map(encode_segment).collect::<Vec<_>>().join("/")
 }
 
 fn encode_segment(seg: &str) -> String {

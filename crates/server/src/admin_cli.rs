@@ -2,6 +2,7 @@
 //! metadata database (no running server needed).
 
 use crate::config::Config;
+use crate::domain::login_key;
 use crate::meta::{AdminPatch, MetaStore, SqlMetaStore, UserRecord};
 use crate::services::{Accounts, Admin, Settings};
 use anyhow::{Context, bail};
@@ -56,7 +57,7 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<()> {
     let find = |name: String| {
         let meta = meta.clone();
         async move {
-            match meta.user_by_username(&name.to_ascii_lowercase()).await? {
+            match meta.user_by_username(&login_key(&name)).await? {
                 Some(u) => Ok(u),
                 None => bail!("no user named {name}"),
             }
@@ -104,7 +105,7 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<()> {
                     println!("{}", describe(u));
                 }
                 match page.last() {
-                    Some(u) if page.len() == 500 => after = Some(u.username.to_ascii_lowercase()),
+                    Some(u) if page.len() == 500 => after = Some(login_key(&u.username)),
                     _ => return Ok(()),
                 }
             }

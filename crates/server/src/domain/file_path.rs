@@ -45,7 +45,27 @@ impl FilePath {
 
     /// The last segment: the file's name.
     pub fn name(&self) -> &str {
-        self.0.rsplit('/').next().unwrap_or(&self.0)
+        name_of(&self.0)
+    }
+
+    /// The parent folder's path, `""` at the top level.
+    pub fn parent(&self) -> &str {
+        parent_of(&self.0)
+    }
+
+    /// Every folder above this path, outermost first: `a/b/c` → `a`, `a/b`.
+    pub fn ancestors(&self) -> impl Iterator<Item = &str> {
+        self.0.match_indices('/').map(|(i, _)| &self.0[..i])
+    }
+
+    /// Whether `self` lies strictly below the folder `folder`.
+    pub fn is_below(&self, folder: &FilePath) -> bool {
+        self.0.len() > folder.0.len() && self.0.starts_with(&folder.0) && self.0.as_bytes()[folder.0.len()] == b'/'
+    }
+
+    /// The case-folded name that search by name matches against.
+    pub fn name_key(&self) -> String {
+        name_key(&self.0)
     }
 
     /// `dir/name (n).ext`: the n-th alternative used by `on_conflict=rename`.
@@ -71,6 +91,21 @@ impl FilePath {
         FilePath::parse_field(dir, "dir")?;
         FilePath::parse(&format!("{dir}/{name}"))
     }
+}
+
+/// The parent of a `/`-separated path, `""` at the top level.
+pub fn parent_of(path: &str) -> &str {
+    path.rfind('/').map(|i| &path[..i]).unwrap_or("")
+}
+
+/// The last segment of a `/`-separated path.
+pub fn name_of(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// The lower-cased last segment of `path`: what search by name compares.
+pub fn name_key(path: &str) -> String {
+    name_of(path).to_lowercase()
 }
 
 impl std::fmt::Display for FilePath {
@@ -155,6 +190,18 @@ mod tests {
         assert_eq!(p.numbered(1).unwrap().as_str(), "pics/cat (1).jpg");
         let p = FilePath::parse(".bashrc").unwrap();
         assert_eq!(p.numbered(2).unwrap().as_str(), ".bashrc (2)");
+    }
+
+    #[test]
+    fn parent_ancestors_and_below() {
+        let p = FilePath::parse("a/b/c.txt").unwrap();
+        assert_eq!(p.parent(), "a/b");
+        assert_eq!(p.ancestors().collect::<Vec<_>>(), ["a", "a/b"]);
+        assert_eq!(FilePath::parse("top").unwrap().parent(), "");
+        assert!(p.is_below(&FilePath::parse("a").unwrap()));
+        assert!(!FilePath::parse("ab/c").unwrap().is_below(&FilePath::parse("a").unwrap()));
+        assert!(!p.is_below(&p));
+        assert_eq!(FilePath::parse("Pets/CAT.jpg").unwrap().name_key(), "cat.jpg");
     }
 
     #[test]

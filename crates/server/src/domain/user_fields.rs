@@ -2,6 +2,13 @@
 
 use crate::error::Error;
 
+/// The case-folded key under which usernames and emails are unique and looked up: what
+/// a person types at login (username or email), trimmed and lower-cased. Valid usernames
+/// are ASCII, so every spelling of one maps to the same key.
+pub fn login_key(raw: &str) -> String {
+    raw.trim().to_lowercase()
+}
+
 /// 3–32 of `[A-Za-z0-9_.-]`; unique case-insensitively (compare [`Username::key`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);
@@ -19,7 +26,7 @@ impl Username {
     }
     /// The case-folded form that uniqueness is checked on.
     pub fn key(&self) -> String {
-        self.0.to_ascii_lowercase()
+        login_key(&self.0)
     }
 }
 
@@ -50,7 +57,7 @@ impl Email {
     }
     /// The case-folded form that uniqueness is checked on.
     pub fn key(&self) -> String {
-        self.0.to_lowercase()
+        login_key(&self.0)
     }
 }
 

@@ -1,13 +1,11 @@
-//! One way to answer every download (`/files/{id}/content`, `/fs/{path}`, and later
-//! links and signed URLs): validators, conditional requests, a single range, and headers
-//! that keep browsers from rendering untrusted content in our origin.
+//! One way to answer every download (`/files/{id}/content`, `/fs/{path}`, by CID, public
+//! links and signed URLs): the request's conditions go to the file service, whose answer
+//! becomes validators, a single range, and safe headers.
 
 use super::error::ApiResult;
-use super::range::{RangeSpec, if_range_holds, none_match, parse_range};
-use crate::domain::http_date;
+use crate::domain::{http_date, name_of};
 use crate::error::Error;
-use crate::meta::FileRecord;
-use crate::services::Files;
+use crate::services::{ReadOutcome, ReadRequest};
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
@@ -49,60 +47,57 @@ pub fn content_disposition(kind: &str, name: &str) -> String {
     format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
-/// What the client asked for besides the file.
-pub struct DownloadRequest<'a> {
-    pub headers: &'a HeaderMap,
-    /// Whose downloaded_bytes the bytes count against.
-    pub charge_to: &'a str,
-    pub inline: bool,
-    pub head_only: bool,
+/// The read conditions and range a request carries, for the file service to apply.
+pub fn read_request(headers: &HeaderMap, head_only: bool) -> ReadRequest {
+    let header = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(str::to_string);
+    ReadRequest {
+        range: header(header::RANGE),
+        if_none_match: header(header::IF_NONE_MATCH),
+        if_range: header(header::IF_RANGE),
+        head_only,
+    }
 }
 
-/// Builds the response for `file`, streaming from the blob store.
-pub async fn respond(files: &Files, file: &FileRecord, req: DownloadRequest<'_>) -> ApiResult<Response> {
-    let size = u64::try_from(file.size).unwrap_or(0);
-    let etag = format!("\"{}\"", file.sha256);
-    let last_modified_secs = file.updated_at.unix_secs();
-    let header_str = |name| req.headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
-
+/// The response to a read: validators, a single range, and headers that keep browsers
+/// from rendering untrusted content in our origin. `inline` is granted to passive types.
+pub fn respond(outcome: ReadOutcome, inline: bool) -> ApiResult<Response> {
+    let file = match &outcome {
+        ReadOutcome::NotModified(f) => f,
+        ReadOutcome::Content(c) => &c.file,
+    };
     let mut builder = Response::builder()
-        .header(header::ETAG, &etag)
-        .header(header::LAST_MODIFIED, http_date(file.updated_at))
+        .header(header::ETAG, format!("\"{}\"", file.sha256))
+        .header(header::LAST_MODIFIED, http_date(file.modified_at))
         .header(header::CACHE_CONTROL, "private, no-cache")
         .header(header::ACCEPT_RANGES, "bytes");
-    if header_str(header::IF_NONE_MATCH).is_some_and(|v| none_match(v, &etag)) {
-        return Ok(builder.status(StatusCode::NOT_MODIFIED).body(Body::empty()).map_err(internal)?);
-    }
-
-    let range_allowed = header_str(header::IF_RANGE).is_none_or(|v| if_range_holds(v, &etag, last_modified_secs));
-    let spec = match header_str(header::RANGE) {
-        Some(r) if range_allowed => parse_range(r, size),
-        _ => RangeSpec::Full,
-    };
-    let (status, range) = match spec {
-        RangeSpec::Full => (StatusCode::OK, 0..size),
-        RangeSpec::Partial(r) => {
-            let content_range = format!("bytes {}-{}/{size}", r.start, r.end - 1);
-            builder = builder.header(header::CONTENT_RANGE, content_range);
-            (StatusCode::PARTIAL_CONTENT, r)
+    let content = match outcome {
+        ReadOutcome::NotModified(_) => {
+            return Ok(builder.status(StatusCode::NOT_MODIFIED).body(Body::empty()).map_err(internal)?);
         }
-        RangeSpec::Unsatisfiable => return Err(Error::RangeNotSatisfiable { size }.into()),
+        ReadOutcome::Content(c) => c,
     };
-
-    let name = file.path.rsplit('/').next().unwrap_or(&file.path);
-    let inline = req.inline && inline_safe(&file.content_type);
+    let file = &content.file;
+    let (status, range) = (if content.partial { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK }, &content.range);
+    if content.partial {
+        builder =
+            builder.header(header::CONTENT_RANGE, format!("bytes {}-{}/{}", range.start, range.end - 1, file.size));
+    }
+    let inline = inline && inline_safe(&file.content_type);
     builder = builder
         .status(status)
         .header(header::CONTENT_TYPE, &file.content_type)
         .header(header::CONTENT_LENGTH, range.end - range.start)
-        .header(header::CONTENT_DISPOSITION, content_disposition(if inline { "inline" } else { "attachment" }, name))
+        .header(
+            header::CONTENT_DISPOSITION,
+            content_disposition(if inline { "inline" } else { "attachment" }, name_of(&file.path)),
+        )
         .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
         .header(header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox");
-    if req.head_only {
-        return Ok(builder.body(Body::empty()).map_err(internal)?);
-    }
-    let stream = files.open(file, range, req.charge_to).await?;
-    Ok(builder.body(Body::from_stream(stream)).map_err(internal)?)
+    let body = match content.body {
+        Some(stream) => Body::from_stream(stream),
+        None => Body::empty(),
+    };
+    Ok(builder.body(body).map_err(internal)?)
 }
 
 fn internal(e: axum::http::Error) -> Error {

@@ -7,7 +7,6 @@ mod extract;
 mod observe;
 mod openapi;
 mod ops;
-mod range;
 mod rest;
 mod web;
 

@@ -11,7 +11,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Nimbus", description = "Self-hosted multi-user cloud file store. See API.md for the contract."),
+    info(title = "Nimbus", description = "Self-hosted multi-user cloud file store. The contract is docs/API.md in the repository."),
     paths(
         rest::register, rest::login, rest::logout,
         rest::get_me, rest::patch_me, rest::change_password, rest::delete_me,

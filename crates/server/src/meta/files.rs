@@ -1,18 +1,68 @@
-//! Files and their content references in SQL: the upload commit, listing, moves,
-//! deletes, and reclamation of unreferenced content.
+//! Files and folders in SQL: the upload commit, copies, listings (flat, one level, by
+//! name), moves and deletes. A path is a file's or a folder's, never both; every folder
+//! above a file or folder exists as a row.
 
 use super::sql::{SqlMetaStore, get_i64, get_opt_str, get_str, is_unique_violation};
-use super::{CarJob, CommittedUpload, FileRecord, ReclaimedBlob, StagedUpload, WriteMode};
-use crate::domain::{FilePath, PrefixRange, Timestamp, new_id};
+use super::{CommittedUpload, DirCursor, Entry, FileRecord, FolderRecord, StagedUpload, WriteMode};
+use crate::domain::{FilePath, PrefixRange, Timestamp, name_key, new_id, parent_of};
 use crate::error::{Error, Result};
+use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
+
+/// Files and folders of one owner's namespace.
+#[async_trait]
+pub trait FileMeta {
+    /// Commits a batch of staged uploads in one transaction: content references, file
+    /// rows, missing parent folders, and the owner's usage (checked against the quota).
+    /// All or nothing.
+    async fn commit_uploads(&self, owner_id: &str, uploads: Vec<StagedUpload>) -> Result<Vec<CommittedUpload>>;
+    /// A new file at `to` (or, with `overwrite`, the file there replaced) referencing the
+    /// same content as the owner's file `id`: no bytes move, the owner is charged.
+    async fn copy_file(&self, owner_id: &str, id: &str, to: &FilePath, overwrite: bool) -> Result<CommittedUpload>;
+    async fn file_by_id(&self, id: &str) -> Result<Option<FileRecord>>;
+    async fn file_by_path(&self, owner_id: &str, path: &str) -> Result<Option<FileRecord>>;
+    /// One of the owner's files whose content has this CID (v1, base32), else one
+    /// shared with them.
+    async fn file_by_cid(&self, owner_id: &str, cid: &str) -> Result<Option<FileRecord>>;
+    /// The owner's files with `lo <= path < hi` and `path > after`, by path, at any depth.
+    async fn list_files(
+        &self,
+        owner_id: &str,
+        range: &PrefixRange,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<FileRecord>>;
+    /// The folders, then the files, directly in folder `dir` whose paths lie in `range`.
+    async fn list_dir(
+        &self,
+        owner_id: &str,
+        dir: &str,
+        range: &PrefixRange,
+        after: Option<&DirCursor>,
+        limit: u32,
+    ) -> Result<Vec<Entry>>;
+    /// Folders and files whose lower-cased name contains `needle_key`, by path.
+    async fn search(&self, owner_id: &str, needle_key: &str, after: Option<&str>, limit: u32) -> Result<Vec<Entry>>;
+    /// Moves a file; `PathExists` if a file or folder has the new path.
+    async fn move_file(&self, owner_id: &str, id: &str, to: &FilePath) -> Result<FileRecord>;
+    /// Deletes the owner's file; returns false when there was none.
+    async fn delete_file(&self, owner_id: &str, id: &str) -> Result<bool>;
+    async fn folder_by_path(&self, owner_id: &str, path: &str) -> Result<Option<FolderRecord>>;
+    /// Creates a folder and any missing folders above it; `PathExists` if taken.
+    async fn create_folder(&self, owner_id: &str, path: &FilePath) -> Result<FolderRecord>;
+    /// Moves a folder and everything below it in one transaction.
+    async fn move_folder(&self, owner_id: &str, from: &FilePath, to: &FilePath) -> Result<FolderRecord>;
+    /// Deletes a folder and everything below it; false when there was none.
+    async fn delete_folder(&self, owner_id: &str, path: &FilePath) -> Result<bool>;
+}
 
 /// The file columns every file query selects, so [`file_from_row`] can read them.
 macro_rules! file_columns {
     () => {
         "f.id, f.owner_id, u.username AS owner_username, f.path, f.size, f.content_type, \
-         c.sha256, c.cid, c.car_cid, c.car_size, f.content_id, c.store, c.blob_key, f.created_at, f.updated_at"
+         c.sha256, c.cid, c.car_cid, c.car_size, f.content_id, c.store, c.blob_key, f.created_at, f.updated_at, \
+         f.modified_at"
     };
 }
 pub(super) use file_columns;
@@ -28,7 +78,10 @@ macro_rules! select_file {
     };
 }
 
+const FOLDER_COLUMNS: &str = "id, owner_id, path, created_at, updated_at";
+
 pub(super) fn file_from_row(row: &AnyRow) -> Result<FileRecord> {
+    let updated_at = Timestamp(get_i64(row, "updated_at")?);
     Ok(FileRecord {
         id: get_str(row, "id")?,
         owner_id: get_str(row, "owner_id")?,
@@ -44,11 +97,32 @@ pub(super) fn file_from_row(row: &AnyRow) -> Result<FileRecord> {
         store: get_str(row, "store")?,
         blob_key: get_str(row, "blob_key")?,
         created_at: Timestamp(get_i64(row, "created_at")?),
+        updated_at,
+        modified_at: row.try_get::<Option<i64>, _>("modified_at")?.map(Timestamp).unwrap_or(updated_at),
+    })
+}
+
+fn folder_from_row(row: &AnyRow) -> Result<FolderRecord> {
+    Ok(FolderRecord {
+        id: get_str(row, "id")?,
+        owner_id: get_str(row, "owner_id")?,
+        path: get_str(row, "path")?,
+        created_at: Timestamp(get_i64(row, "created_at")?),
         updated_at: Timestamp(get_i64(row, "updated_at")?),
     })
 }
 
-/// The existing file at a path, as far as an upload needs to know it.
+type Tx = Transaction<'static, Any>;
+
+/// Serialises one owner's structural changes. SQLite's `BEGIN IMMEDIATE` already holds
+/// the only write lock; on PostgreSQL this row lock keeps two concurrent transactions
+/// from, say, creating a file `a` and a folder `a/b` at once.
+async fn lock_owner(tx: &mut Tx, owner: &str) -> Result<()> {
+    sqlx::query("UPDATE users SET used_bytes = used_bytes WHERE id = $1").bind(owner).execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// The existing file at a path, as far as a write needs to know it.
 struct Existing {
     id: String,
     content_id: String,
@@ -56,7 +130,7 @@ struct Existing {
     sha256: String,
 }
 
-async fn existing_at(tx: &mut Transaction<'static, Any>, owner: &str, path: &str) -> Result<Option<Existing>> {
+async fn file_at(tx: &mut Tx, owner: &str, path: &str) -> Result<Option<Existing>> {
     let row = sqlx::query(
         "SELECT f.id, f.content_id, f.size, c.sha256 FROM files f JOIN contents c ON c.id = f.content_id \
          WHERE f.owner_id = $1 AND f.path = $2",
@@ -76,7 +150,50 @@ async fn existing_at(tx: &mut Transaction<'static, Any>, owner: &str, path: &str
     .transpose()
 }
 
-async fn release_content(tx: &mut Transaction<'static, Any>, content_id: &str) -> Result<()> {
+async fn folder_exists(tx: &mut Tx, owner: &str, path: &str) -> Result<bool> {
+    let row = sqlx::query("SELECT id FROM folders WHERE owner_id = $1 AND path = $2")
+        .bind(owner)
+        .bind(path)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Creates every missing folder above `path`; `PathExists` where a file stands in the way.
+async fn ensure_parents(tx: &mut Tx, owner: &str, path: &FilePath, now: Timestamp) -> Result<()> {
+    for folder in path.ancestors() {
+        insert_folder(tx, owner, folder, now, true).await?;
+    }
+    Ok(())
+}
+
+/// Inserts one folder; with `existing_ok` an existing folder is fine. `PathExists` when a
+/// file has that path (or, without `existing_ok`, a folder does).
+async fn insert_folder(tx: &mut Tx, owner: &str, path: &str, now: Timestamp, existing_ok: bool) -> Result<bool> {
+    if file_at(tx, owner, path).await?.is_some() {
+        return Err(Error::PathExists);
+    }
+    let inserted = sqlx::query(
+        "INSERT INTO folders (id, owner_id, path, dir, name_key, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (owner_id, path) DO NOTHING",
+    )
+    .bind(new_id())
+    .bind(owner)
+    .bind(path)
+    .bind(parent_of(path))
+    .bind(name_key(path))
+    .bind(now.0)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if !inserted && !existing_ok {
+        return Err(Error::PathExists);
+    }
+    Ok(inserted)
+}
+
+async fn release_content(tx: &mut Tx, content_id: &str) -> Result<()> {
     sqlx::query("UPDATE contents SET refcount = refcount - 1 WHERE id = $1")
         .bind(content_id)
         .execute(&mut **tx)
@@ -84,27 +201,134 @@ async fn release_content(tx: &mut Transaction<'static, Any>, content_id: &str) -
     Ok(())
 }
 
-/// The first free `name (n).ext` for `path`.
-async fn free_numbered_path(tx: &mut Transaction<'static, Any>, owner: &str, path: &FilePath) -> Result<FilePath> {
+/// The first free `name (n).ext` for `path` (free of files and folders).
+async fn free_numbered_path(tx: &mut Tx, owner: &str, path: &FilePath) -> Result<FilePath> {
     for n in 1..=10_000 {
         let candidate = path.numbered(n)?;
-        if existing_at(tx, owner, candidate.as_str()).await?.is_none() {
+        if file_at(tx, owner, candidate.as_str()).await?.is_none()
+            && !folder_exists(tx, owner, candidate.as_str()).await?
+        {
             return Ok(candidate);
         }
     }
     Err(Error::PathExists)
 }
 
-impl SqlMetaStore {
-    pub(super) async fn commit_uploads_sql(
-        &self,
-        owner: &str,
-        uploads: Vec<StagedUpload>,
-    ) -> Result<Vec<CommittedUpload>> {
+/// A file's content and attributes, about to be given a path.
+struct Placement<'a> {
+    path: &'a FilePath,
+    mode: &'a WriteMode,
+    content_id: &'a str,
+    size: i64,
+    content_type: &'a str,
+    modified_at: Timestamp,
+}
+
+/// What placing a file changed.
+struct Placed {
+    file_id: String,
+    created: bool,
+    usage_delta: i64,
+    count_delta: i64,
+}
+
+/// Gives content (already referenced by the caller) a path in the owner's namespace,
+/// following the write mode; the one rule for uploads and copies alike.
+async fn place_file(tx: &mut Tx, owner: &str, now: Timestamp, p: Placement<'_>) -> Result<Placed> {
+    if folder_exists(tx, owner, p.path.as_str()).await? && *p.mode != WriteMode::Rename {
+        return Err(Error::PathExists);
+    }
+    let existing = file_at(tx, owner, p.path.as_str()).await?;
+    match (p.mode, existing) {
+        (WriteMode::IfMatch(_), None) => Err(Error::PreconditionFailed),
+        (WriteMode::IfMatch(expected), Some(ex)) if &ex.sha256 != expected => Err(Error::PreconditionFailed),
+        (WriteMode::CreateOnly, Some(_)) => Err(Error::PreconditionFailed),
+        (WriteMode::Fail, Some(_)) => Err(Error::PathExists),
+        (WriteMode::Overwrite | WriteMode::IfMatch(_), Some(ex)) => {
+            sqlx::query(
+                "UPDATE files SET content_id = $1, size = $2, content_type = $3, updated_at = $4, modified_at = $5 \
+                 WHERE id = $6",
+            )
+            .bind(p.content_id)
+            .bind(p.size)
+            .bind(p.content_type)
+            .bind(now.0)
+            .bind(p.modified_at.0)
+            .bind(&ex.id)
+            .execute(&mut **tx)
+            .await?;
+            release_content(tx, &ex.content_id).await?;
+            Ok(Placed { file_id: ex.id, created: false, usage_delta: p.size - ex.size, count_delta: 0 })
+        }
+        (mode, existing) => {
+            let taken = existing.is_some() || folder_exists(tx, owner, p.path.as_str()).await?;
+            let path = if *mode == WriteMode::Rename && taken {
+                free_numbered_path(tx, owner, p.path).await?
+            } else {
+                p.path.clone()
+            };
+            ensure_parents(tx, owner, &path, now).await?;
+            let id = new_id();
+            sqlx::query(
+                "INSERT INTO files (id, owner_id, path, dir, name_key, content_id, size, content_type, \
+                 created_at, updated_at, modified_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)",
+            )
+            .bind(&id)
+            .bind(owner)
+            .bind(path.as_str())
+            .bind(path.parent())
+            .bind(path.name_key())
+            .bind(p.content_id)
+            .bind(p.size)
+            .bind(p.content_type)
+            .bind(now.0)
+            .bind(p.modified_at.0)
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| if is_unique_violation(&e) { Error::PathExists } else { e.into() })?;
+            Ok(Placed { file_id: id, created: true, usage_delta: p.size, count_delta: 1 })
+        }
+    }
+}
+
+/// Charges the owner in the same transaction: the quota check and the charge are one
+/// statement, so concurrent uploads cannot both slip under the quota.
+async fn charge(tx: &mut Tx, owner: &str, bytes: i64, files: i64) -> Result<()> {
+    let charged = sqlx::query(
+        "UPDATE users SET used_bytes = used_bytes + $1, file_count = file_count + $2 \
+         WHERE id = $3 AND ($1 <= 0 OR used_bytes + $1 <= quota_bytes)",
+    )
+    .bind(bytes)
+    .bind(files)
+    .bind(owner)
+    .execute(&mut **tx)
+    .await?;
+    if charged.rows_affected() == 0 { Err(Error::QuotaExceeded) } else { Ok(()) }
+}
+
+async fn file_in_tx(tx: &mut Tx, id: &str) -> Result<FileRecord> {
+    let row = sqlx::query(select_file!("WHERE f.id = $1")).bind(id).fetch_one(&mut **tx).await?;
+    file_from_row(&row)
+}
+
+/// `LIKE` pattern for "contains `needle`", with `\` escaping the wildcards.
+fn contains_pattern(needle: &str) -> String {
+    let escaped = needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// A path prefix's rewrite for moves: `substr` counts characters in both databases.
+fn char_start_after(prefix: &str) -> i64 {
+    prefix.chars().count() as i64 + 1
+}
+
+#[async_trait]
+impl FileMeta for SqlMetaStore {
+    async fn commit_uploads(&self, owner: &str, uploads: Vec<StagedUpload>) -> Result<Vec<CommittedUpload>> {
         let now = Timestamp::now();
         let mut tx = self.begin().await?;
-        let mut usage_delta: i64 = 0;
-        let mut count_delta: i64 = 0;
+        lock_owner(&mut tx, owner).await?;
+        let (mut usage_delta, mut count_delta) = (0i64, 0i64);
         let mut written = Vec::with_capacity(uploads.len());
         for up in uploads {
             // Take a reference on the content: revive or share an existing row, or
@@ -127,86 +351,76 @@ impl SqlMetaStore {
             let content_id = get_str(&row, "id")?;
             let kept_key = get_str(&row, "blob_key")?;
             let redundant_blob = (kept_key != up.blob_key).then(|| up.blob_key.clone());
-
-            let existing = existing_at(&mut tx, owner, up.path.as_str()).await?;
-            let (file_id, created) = match (&up.mode, existing) {
-                (WriteMode::IfMatch(_), None) => return Err(Error::PreconditionFailed),
-                (WriteMode::IfMatch(expected), Some(ex)) if &ex.sha256 != expected => {
-                    return Err(Error::PreconditionFailed);
-                }
-                (WriteMode::CreateOnly, Some(_)) => return Err(Error::PreconditionFailed),
-                (WriteMode::Fail, Some(_)) => return Err(Error::PathExists),
-                (WriteMode::Overwrite | WriteMode::IfMatch(_), Some(ex)) => {
-                    sqlx::query(
-                        "UPDATE files SET content_id = $1, size = $2, content_type = $3, updated_at = $4 WHERE id = $5",
-                    )
-                    .bind(&content_id)
-                    .bind(up.size)
-                    .bind(&up.content_type)
-                    .bind(now.0)
-                    .bind(&ex.id)
-                    .execute(&mut *tx)
-                    .await?;
-                    release_content(&mut tx, &ex.content_id).await?;
-                    usage_delta += up.size - ex.size;
-                    (ex.id, false)
-                }
-                (mode, existing) => {
-                    let path = match (mode, existing) {
-                        (WriteMode::Rename, Some(_)) => free_numbered_path(&mut tx, owner, &up.path).await?,
-                        _ => up.path.clone(),
-                    };
-                    let id = new_id();
-                    sqlx::query(
-                        "INSERT INTO files (id, owner_id, path, content_id, size, content_type, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
-                    )
-                    .bind(&id)
-                    .bind(owner)
-                    .bind(path.as_str())
-                    .bind(&content_id)
-                    .bind(up.size)
-                    .bind(&up.content_type)
-                    .bind(now.0)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| if is_unique_violation(&e) { Error::PathExists } else { e.into() })?;
-                    usage_delta += up.size;
-                    count_delta += 1;
-                    (id, true)
-                }
+            let placement = Placement {
+                path: &up.path,
+                mode: &up.mode,
+                content_id: &content_id,
+                size: up.size,
+                content_type: &up.content_type,
+                modified_at: up.modified_at.unwrap_or(now),
             };
-            written.push((file_id, created, redundant_blob));
+            let placed = place_file(&mut tx, owner, now, placement).await?;
+            usage_delta += placed.usage_delta;
+            count_delta += placed.count_delta;
+            written.push((placed.file_id, placed.created, redundant_blob));
         }
-        // Charge the owner in the same transaction: the quota check and the charge are
-        // one statement, so concurrent uploads cannot both slip under the quota.
-        let charged = sqlx::query(
-            "UPDATE users SET used_bytes = used_bytes + $1, file_count = file_count + $2 \
-             WHERE id = $3 AND ($1 <= 0 OR used_bytes + $1 <= quota_bytes)",
-        )
-        .bind(usage_delta)
-        .bind(count_delta)
-        .bind(owner)
-        .execute(&mut *tx)
-        .await?;
-        if charged.rows_affected() == 0 {
-            return Err(Error::QuotaExceeded);
-        }
+        charge(&mut tx, owner, usage_delta, count_delta).await?;
         let mut out = Vec::with_capacity(written.len());
         for (file_id, created, redundant_blob) in written {
-            let row = sqlx::query(select_file!("WHERE f.id = $1")).bind(&file_id).fetch_one(&mut *tx).await?;
-            out.push(CommittedUpload { file: file_from_row(&row)?, created, redundant_blob });
+            out.push(CommittedUpload { file: file_in_tx(&mut tx, &file_id).await?, created, redundant_blob });
         }
         tx.commit().await?;
         Ok(out)
     }
 
-    pub(super) async fn file_by_id_sql(&self, id: &str) -> Result<Option<FileRecord>> {
+    async fn copy_file(&self, owner: &str, id: &str, to: &FilePath, overwrite: bool) -> Result<CommittedUpload> {
+        let now = Timestamp::now();
+        let mut tx = self.begin().await?;
+        lock_owner(&mut tx, owner).await?;
+        let row = sqlx::query(
+            "SELECT path, content_id, size, content_type, modified_at, updated_at FROM files \
+             WHERE id = $1 AND owner_id = $2",
+        )
+        .bind(id)
+        .bind(owner)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::NotFound)?;
+        let source_path = get_str(&row, "path")?;
+        if source_path == to.as_str() {
+            return Ok(CommittedUpload { file: file_in_tx(&mut tx, id).await?, created: false, redundant_blob: None });
+        }
+        let content_id = get_str(&row, "content_id")?;
+        // The source file holds a reference under the owner lock, so the content cannot
+        // be reclaimed before this one is added.
+        sqlx::query("UPDATE contents SET refcount = refcount + 1 WHERE id = $1")
+            .bind(&content_id)
+            .execute(&mut *tx)
+            .await?;
+        let modified_at = row.try_get::<Option<i64>, _>("modified_at")?.unwrap_or(get_i64(&row, "updated_at")?);
+        let mode = if overwrite { WriteMode::Overwrite } else { WriteMode::Fail };
+        let content_type = get_str(&row, "content_type")?;
+        let placement = Placement {
+            path: to,
+            mode: &mode,
+            content_id: &content_id,
+            size: get_i64(&row, "size")?,
+            content_type: &content_type,
+            modified_at: Timestamp(modified_at),
+        };
+        let placed = place_file(&mut tx, owner, now, placement).await?;
+        charge(&mut tx, owner, placed.usage_delta, placed.count_delta).await?;
+        let file = file_in_tx(&mut tx, &placed.file_id).await?;
+        tx.commit().await?;
+        Ok(CommittedUpload { file, created: placed.created, redundant_blob: None })
+    }
+
+    async fn file_by_id(&self, id: &str) -> Result<Option<FileRecord>> {
         let row = sqlx::query(select_file!("WHERE f.id = $1")).bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(file_from_row).transpose()
     }
 
-    pub(super) async fn file_by_path_sql(&self, owner: &str, path: &str) -> Result<Option<FileRecord>> {
+    async fn file_by_path(&self, owner: &str, path: &str) -> Result<Option<FileRecord>> {
         let row = sqlx::query(select_file!("WHERE f.owner_id = $1 AND f.path = $2"))
             .bind(owner)
             .bind(path)
@@ -215,7 +429,21 @@ impl SqlMetaStore {
         row.as_ref().map(file_from_row).transpose()
     }
 
-    pub(super) async fn list_files_sql(
+    async fn file_by_cid(&self, owner: &str, cid: &str) -> Result<Option<FileRecord>> {
+        // The caller's own file first, else one shared with them.
+        let row = sqlx::query(select_file!(
+            "WHERE c.cid = $2 AND (f.owner_id = $1 OR EXISTS \
+             (SELECT 1 FROM shares s WHERE s.file_id = f.id AND s.user_id = $1)) \
+             ORDER BY CASE WHEN f.owner_id = $1 THEN 0 ELSE 1 END, f.path LIMIT 1"
+        ))
+        .bind(owner)
+        .bind(cid)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(file_from_row).transpose()
+    }
+
+    async fn list_files(
         &self,
         owner: &str,
         range: &PrefixRange,
@@ -235,25 +463,128 @@ impl SqlMetaStore {
         rows.iter().map(file_from_row).collect()
     }
 
-    pub(super) async fn move_file_sql(&self, owner: &str, id: &str, new_path: &str) -> Result<FileRecord> {
-        let mut tx = self.begin().await?;
-        let r = sqlx::query("UPDATE files SET path = $1, updated_at = $2 WHERE id = $3 AND owner_id = $4")
-            .bind(new_path)
-            .bind(Timestamp::now().0)
-            .bind(id)
+    async fn list_dir(
+        &self,
+        owner: &str,
+        dir: &str,
+        range: &PrefixRange,
+        after: Option<&DirCursor>,
+        limit: u32,
+    ) -> Result<Vec<Entry>> {
+        let mut out = Vec::new();
+        let files_after = match after {
+            None => "",
+            Some(DirCursor::Folder(_)) => "",
+            Some(DirCursor::File(p)) => p.as_str(),
+        };
+        if !matches!(after, Some(DirCursor::File(_))) {
+            let folders_after = match after {
+                Some(DirCursor::Folder(p)) => p.as_str(),
+                _ => "",
+            };
+            let sql = format!(
+                "SELECT {FOLDER_COLUMNS} FROM folders WHERE owner_id = $1 AND dir = $2 AND path >= $3 AND path < $4 \
+                 AND path > $5 ORDER BY path LIMIT $6"
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(owner)
+                .bind(dir)
+                .bind(&range.lo)
+                .bind(&range.hi)
+                .bind(folders_after)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+            for r in &rows {
+                out.push(Entry::Folder(folder_from_row(r)?));
+            }
+        }
+        let room = limit as usize - out.len();
+        if room > 0 {
+            let rows = sqlx::query(select_file!(
+                "WHERE f.owner_id = $1 AND f.dir = $2 AND f.path >= $3 AND f.path < $4 AND f.path > $5 \
+                 ORDER BY f.path LIMIT $6"
+            ))
             .bind(owner)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| if is_unique_violation(&e) { Error::PathExists } else { e.into() })?;
+            .bind(dir)
+            .bind(&range.lo)
+            .bind(&range.hi)
+            .bind(files_after)
+            .bind(room as i64)
+            .fetch_all(&self.pool)
+            .await?;
+            for r in &rows {
+                out.push(Entry::File(file_from_row(r)?));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn search(&self, owner: &str, needle_key: &str, after: Option<&str>, limit: u32) -> Result<Vec<Entry>> {
+        let pattern = contains_pattern(needle_key);
+        let after = after.unwrap_or("");
+        let sql = format!(
+            "SELECT {FOLDER_COLUMNS} FROM folders WHERE owner_id = $1 AND name_key LIKE $2 ESCAPE '\\' \
+             AND path > $3 ORDER BY path LIMIT $4"
+        );
+        let folders = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(owner)
+            .bind(&pattern)
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        let files = sqlx::query(select_file!(
+            "WHERE f.owner_id = $1 AND f.name_key LIKE $2 ESCAPE '\\' AND f.path > $3 ORDER BY f.path LIMIT $4"
+        ))
+        .bind(owner)
+        .bind(&pattern)
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(folders.len() + files.len());
+        for r in &folders {
+            out.push(Entry::Folder(folder_from_row(r)?));
+        }
+        for r in &files {
+            out.push(Entry::File(file_from_row(r)?));
+        }
+        // Paths are unique across files and folders, so one order pages both.
+        out.sort_by(|a, b| a.path().cmp(b.path()));
+        out.truncate(limit as usize);
+        Ok(out)
+    }
+
+    async fn move_file(&self, owner: &str, id: &str, to: &FilePath) -> Result<FileRecord> {
+        let now = Timestamp::now();
+        let mut tx = self.begin().await?;
+        lock_owner(&mut tx, owner).await?;
+        if folder_exists(&mut tx, owner, to.as_str()).await? {
+            return Err(Error::PathExists);
+        }
+        ensure_parents(&mut tx, owner, to, now).await?;
+        let r = sqlx::query(
+            "UPDATE files SET path = $1, dir = $2, name_key = $3, updated_at = $4 WHERE id = $5 AND owner_id = $6",
+        )
+        .bind(to.as_str())
+        .bind(to.parent())
+        .bind(to.name_key())
+        .bind(now.0)
+        .bind(id)
+        .bind(owner)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| if is_unique_violation(&e) { Error::PathExists } else { e.into() })?;
         if r.rows_affected() == 0 {
             return Err(Error::NotFound);
         }
-        let row = sqlx::query(select_file!("WHERE f.id = $1")).bind(id).fetch_one(&mut *tx).await?;
+        let file = file_in_tx(&mut tx, id).await?;
         tx.commit().await?;
-        file_from_row(&row)
+        Ok(file)
     }
 
-    pub(super) async fn delete_file_sql(&self, owner: &str, id: &str) -> Result<bool> {
+    async fn delete_file(&self, owner: &str, id: &str) -> Result<bool> {
         let mut tx = self.begin().await?;
         let row = sqlx::query("DELETE FROM files WHERE id = $1 AND owner_id = $2 RETURNING content_id, size")
             .bind(id)
@@ -271,71 +602,107 @@ impl SqlMetaStore {
         Ok(true)
     }
 
-    pub(super) async fn unreferenced_contents_sql(&self, limit: u32) -> Result<Vec<String>> {
-        let rows = sqlx::query("SELECT id FROM contents WHERE refcount = 0 LIMIT $1")
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(|r| get_str(r, "id")).collect()
+    async fn folder_by_path(&self, owner: &str, path: &str) -> Result<Option<FolderRecord>> {
+        let sql = format!("SELECT {FOLDER_COLUMNS} FROM folders WHERE owner_id = $1 AND path = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(owner).bind(path).fetch_optional(&self.pool).await?;
+        row.as_ref().map(folder_from_row).transpose()
     }
 
-    pub(super) async fn reclaim_content_sql(&self, content_id: &str) -> Result<Option<ReclaimedBlob>> {
-        let row = sqlx::query("DELETE FROM contents WHERE id = $1 AND refcount = 0 RETURNING store, blob_key")
-            .bind(content_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| Ok(ReclaimedBlob { store: get_str(&r, "store")?, blob_key: get_str(&r, "blob_key")? })).transpose()
+    async fn create_folder(&self, owner: &str, path: &FilePath) -> Result<FolderRecord> {
+        let now = Timestamp::now();
+        let mut tx = self.begin().await?;
+        lock_owner(&mut tx, owner).await?;
+        ensure_parents(&mut tx, owner, path, now).await?;
+        insert_folder(&mut tx, owner, path.as_str(), now, false).await?;
+        tx.commit().await?;
+        self.folder_by_path(owner, path.as_str()).await?.ok_or(Error::NotFound)
     }
 
-    pub(super) async fn blob_key_in_use_sql(&self, key: &str) -> Result<bool> {
-        let row = sqlx::query("SELECT id FROM contents WHERE blob_key = $1 LIMIT 1")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.is_some())
-    }
-
-    pub(super) async fn file_by_cid_sql(&self, owner: &str, cid: &str) -> Result<Option<FileRecord>> {
-        // The caller's own file first, else one shared with them.
-        let row = sqlx::query(select_file!(
-            "WHERE c.cid = $2 AND (f.owner_id = $1 OR EXISTS \
-             (SELECT 1 FROM shares s WHERE s.file_id = f.id AND s.user_id = $1)) \
-             ORDER BY CASE WHEN f.owner_id = $1 THEN 0 ELSE 1 END, f.path LIMIT 1"
-        ))
-        .bind(owner)
-        .bind(cid)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(file_from_row).transpose()
-    }
-
-    pub(super) async fn contents_missing_car_sql(&self, limit: u32) -> Result<Vec<CarJob>> {
-        let rows = sqlx::query(
-            "SELECT id, store, blob_key, cid, size FROM contents WHERE car_cid IS NULL AND cid IS NOT NULL AND refcount > 0 LIMIT $1",
+    async fn move_folder(&self, owner: &str, from: &FilePath, to: &FilePath) -> Result<FolderRecord> {
+        if to.is_below(from) {
+            return Err(Error::invalid("path", "a folder cannot be moved into itself"));
+        }
+        let now = Timestamp::now();
+        let mut tx = self.begin().await?;
+        lock_owner(&mut tx, owner).await?;
+        if !folder_exists(&mut tx, owner, from.as_str()).await? {
+            return Err(Error::NotFound);
+        }
+        if from == to {
+            tx.commit().await?;
+            return self.folder_by_path(owner, to.as_str()).await?.ok_or(Error::NotFound);
+        }
+        if folder_exists(&mut tx, owner, to.as_str()).await? || file_at(&mut tx, owner, to.as_str()).await?.is_some() {
+            return Err(Error::PathExists);
+        }
+        ensure_parents(&mut tx, owner, to, now).await?;
+        sqlx::query(
+            "UPDATE folders SET path = $1, dir = $2, name_key = $3, updated_at = $4 WHERE owner_id = $5 AND path = $6",
         )
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .bind(to.as_str())
+        .bind(to.parent())
+        .bind(to.name_key())
+        .bind(now.0)
+        .bind(owner)
+        .bind(from.as_str())
+        .execute(&mut *tx)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(CarJob {
-                    content_id: get_str(r, "id")?,
-                    store: get_str(r, "store")?,
-                    blob_key: get_str(r, "blob_key")?,
-                    cid: get_str(r, "cid")?,
-                    size: get_i64(r, "size")?,
-                })
-            })
-            .collect()
+        // Everything below keeps its name; its path and dir get the new prefix.
+        let below = PrefixRange::parse(Some(&format!("{from}/")))?;
+        let start = char_start_after(from.as_str());
+        for table in ["folders", "files"] {
+            let sql = format!(
+                "UPDATE {table} SET path = $1 || substr(path, CAST($2 AS INTEGER)), \
+                 dir = $1 || substr(dir, CAST($2 AS INTEGER)) WHERE owner_id = $3 AND path >= $4 AND path < $5"
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(to.as_str())
+                .bind(start)
+                .bind(owner)
+                .bind(&below.lo)
+                .bind(&below.hi)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| if is_unique_violation(&e) { Error::PathExists } else { e.into() })?;
+        }
+        tx.commit().await?;
+        self.folder_by_path(owner, to.as_str()).await?.ok_or(Error::NotFound)
     }
 
-    pub(super) async fn set_car_sql(&self, content_id: &str, car_cid: &str, car_size: i64) -> Result<()> {
-        sqlx::query("UPDATE contents SET car_cid = $1, car_size = $2 WHERE id = $3")
-            .bind(car_cid)
-            .bind(car_size)
-            .bind(content_id)
-            .execute(&self.pool)
+    async fn delete_folder(&self, owner: &str, path: &FilePath) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        lock_owner(&mut tx, owner).await?;
+        if !folder_exists(&mut tx, owner, path.as_str()).await? {
+            return Ok(false);
+        }
+        let below = PrefixRange::parse(Some(&format!("{path}/")))?;
+        let rows = sqlx::query(
+            "DELETE FROM files WHERE owner_id = $1 AND path >= $2 AND path < $3 RETURNING content_id, size",
+        )
+        .bind(owner)
+        .bind(&below.lo)
+        .bind(&below.hi)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut freed = 0i64;
+        for r in &rows {
+            release_content(&mut tx, &get_str(r, "content_id")?).await?;
+            freed += get_i64(r, "size")?;
+        }
+        sqlx::query("DELETE FROM folders WHERE owner_id = $1 AND (path = $2 OR (path >= $3 AND path < $4))")
+            .bind(owner)
+            .bind(path.as_str())
+            .bind(&below.lo)
+            .bind(&below.hi)
+            .execute(&mut *tx)
             .await?;
-        Ok(())
+        sqlx::query("UPDATE users SET used_bytes = used_bytes - $1, file_count = file_count - $2 WHERE id = $3")
+            .bind(freed)
+            .bind(rows.len() as i64)
+            .bind(owner)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 }

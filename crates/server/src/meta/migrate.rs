@@ -13,6 +13,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (4, "usage_devices", include_str!("../../migrations/sqlite/0004_usage_devices.sql")),
     (5, "reset_avatars", include_str!("../../migrations/sqlite/0005_reset_avatars.sql")),
     (6, "user_storage", include_str!("../../migrations/sqlite/0006_user_storage.sql")),
+    (7, "folders", include_str!("../../migrations/sqlite/0007_folders.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -21,6 +22,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (4, "usage_devices", include_str!("../../migrations/postgres/0004_usage_devices.sql")),
     (5, "reset_avatars", include_str!("../../migrations/postgres/0005_reset_avatars.sql")),
     (6, "user_storage", include_str!("../../migrations/postgres/0006_user_storage.sql")),
+    (7, "folders", include_str!("../../migrations/postgres/0007_folders.sql")),
 ];
 
 pub async fn run(pool: &AnyPool, backend: Backend) -> anyhow::Result<()> {
@@ -51,6 +53,9 @@ pub async fn run(pool: &AnyPool, backend: Backend) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("migration {version} {name}"))?;
         }
+        if *version == 7 {
+            fill_folders(&mut tx).await.context("migration 7 folders: filling folders and names")?;
+        }
         sqlx::query("INSERT INTO nimbus_migrations (version, name) VALUES ($1, $2)")
             .bind(version)
             .bind(*name)
@@ -58,6 +63,43 @@ pub async fn run(pool: &AnyPool, backend: Backend) -> anyhow::Result<()> {
             .await?;
         tx.commit().await?;
         tracing::info!(version, name, "applied migration");
+    }
+    Ok(())
+}
+
+/// Migration 7's code step: each existing file gets its `dir` and `name_key`, and every
+/// folder its paths imply becomes a row, so folders that existed only implicitly stay.
+async fn fill_folders(tx: &mut sqlx::Transaction<'static, sqlx::Any>) -> anyhow::Result<()> {
+    use crate::domain::{Timestamp, name_key, new_id, parent_of};
+    use sqlx::Row;
+    let rows = sqlx::query("SELECT id, owner_id, path FROM files").fetch_all(&mut **tx).await?;
+    let mut folders = std::collections::BTreeSet::new();
+    for row in &rows {
+        let (id, owner, path): (String, String, String) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+        sqlx::query("UPDATE files SET dir = $1, name_key = $2 WHERE id = $3")
+            .bind(parent_of(&path))
+            .bind(name_key(&path))
+            .bind(&id)
+            .execute(&mut **tx)
+            .await?;
+        for (i, _) in path.match_indices('/') {
+            folders.insert((owner.clone(), path[..i].to_string()));
+        }
+    }
+    let now = Timestamp::now().0;
+    for (owner, path) in folders {
+        sqlx::query(
+            "INSERT INTO folders (id, owner_id, path, dir, name_key, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .bind(new_id())
+        .bind(&owner)
+        .bind(&path)
+        .bind(parent_of(&path))
+        .bind(name_key(&path))
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
     }
     Ok(())
 }

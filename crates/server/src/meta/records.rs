@@ -87,6 +87,8 @@ pub struct StagedUpload {
     /// Which blob store holds the bytes; dedup happens within one store only.
     pub store: String,
     pub blob_key: String,
+    /// The file's modification time as its client knows it; the commit time if `None`.
+    pub modified_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone)]
@@ -116,6 +118,43 @@ pub struct FileRecord {
     pub blob_key: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// When the content last changed as the uploader's client saw it (sync tools use it).
+    pub modified_at: Timestamp,
+}
+
+/// A folder: it exists on its own, empty or not, and its path is never a file's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FolderRecord {
+    pub id: String,
+    pub owner_id: String,
+    pub path: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// One item of a folder listing or a search.
+#[derive(Debug, Clone)]
+pub enum Entry {
+    Folder(FolderRecord),
+    File(FileRecord),
+}
+
+impl Entry {
+    pub fn path(&self) -> &str {
+        match self {
+            Entry::Folder(f) => &f.path,
+            Entry::File(f) => &f.path,
+        }
+    }
+}
+
+/// Where a one-level listing continues: folders come first, then files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DirCursor {
+    /// After this folder (files follow once folders run out).
+    Folder(String),
+    /// After this file (no folders remain).
+    File(String),
 }
 
 #[derive(Debug, Clone)]

@@ -1,12 +1,13 @@
-//! Users and sessions in SQL.
+//! Users in SQL: accounts, look-ups by id, login or username, and what admins change.
 
 use super::sql::{SqlMetaStore, get_flag, get_i64, get_opt_str, get_str, is_unique_violation, violation_text};
-use super::{NewUser, SessionRecord, UserPatch, UserRecord};
+use super::*;
 use crate::domain::Timestamp;
 use crate::error::{Error, Result};
+use async_trait::async_trait;
+use sqlx::Row;
 use sqlx::any::AnyRow;
 
-/// The user columns every user query selects, so [`user_from_row`] can read them.
 macro_rules! user_columns {
     () => {
         "u.id, u.username, u.email, u.first_name, u.last_name, u.password_hash, \
@@ -20,7 +21,7 @@ macro_rules! select_user {
         concat!("SELECT ", user_columns!(), " FROM users u ", $rest)
     };
 }
-pub(super) use {select_user, user_columns};
+pub(super) use user_columns;
 
 pub(super) fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
     Ok(UserRecord {
@@ -51,8 +52,32 @@ fn unique_error(e: sqlx::Error) -> Error {
     }
 }
 
-impl SqlMetaStore {
-    pub(super) async fn create_user_sql(&self, u: NewUser) -> Result<UserRecord> {
+/// Accounts and their administration.
+#[async_trait]
+pub trait UserMeta {
+    /// Creates a user; the first user of an empty store becomes an admin.
+    /// `UsernameTaken` / `EmailTaken` on conflicts.
+    async fn create_user(&self, user: NewUser) -> Result<UserRecord>;
+    async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>>;
+    /// Looks a user up by username or email, case-insensitively.
+    async fn user_by_login(&self, login_key: &str) -> Result<Option<UserRecord>>;
+    /// The user whose case-folded username is `key`.
+    async fn user_by_username(&self, key: &str) -> Result<Option<UserRecord>>;
+    async fn update_user(&self, id: &str, patch: UserPatch) -> Result<UserRecord>;
+    /// Sets a new password hash and revokes every session but `keep_session`.
+    async fn set_password(&self, user_id: &str, hash: &str, keep_session: Option<&str>) -> Result<()>;
+    /// Removes the user, their sessions and files, releasing the files' content.
+    async fn delete_user(&self, id: &str) -> Result<()>;
+    /// Users by username, after `after_key`.
+    async fn list_users(&self, after_key: Option<&str>, limit: u32) -> Result<Vec<UserRecord>>;
+    /// Applies an admin's change; disabling revokes every session; the last enabled
+    /// admin cannot be demoted or disabled (`Validation`).
+    async fn admin_update_user(&self, id: &str, patch: AdminPatch) -> Result<UserRecord>;
+}
+
+#[async_trait]
+impl UserMeta for SqlMetaStore {
+    async fn create_user(&self, u: NewUser) -> Result<UserRecord> {
         let mut tx = self.begin().await?;
         // SQLite's BEGIN IMMEDIATE already serialises writers; on PostgreSQL two first
         // registrations could otherwise both see an empty table and both become admin.
@@ -84,12 +109,12 @@ impl SqlMetaStore {
         user_from_row(&row)
     }
 
-    pub(super) async fn user_by_id_sql(&self, id: &str) -> Result<Option<UserRecord>> {
+    async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>> {
         let row = sqlx::query(select_user!("WHERE u.id = $1")).bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(user_from_row).transpose()
     }
 
-    pub(super) async fn user_by_login_sql(&self, key: &str) -> Result<Option<UserRecord>> {
+    async fn user_by_login(&self, key: &str) -> Result<Option<UserRecord>> {
         let row = sqlx::query(select_user!("WHERE u.username_key = $1 OR u.email_key = $1"))
             .bind(key)
             .fetch_optional(&self.pool)
@@ -97,7 +122,12 @@ impl SqlMetaStore {
         row.as_ref().map(user_from_row).transpose()
     }
 
-    pub(super) async fn update_user_sql(&self, id: &str, p: UserPatch) -> Result<UserRecord> {
+    async fn user_by_username(&self, key: &str) -> Result<Option<UserRecord>> {
+        let row = sqlx::query(select_user!("WHERE u.username_key = $1")).bind(key).fetch_optional(&self.pool).await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn update_user(&self, id: &str, p: UserPatch) -> Result<UserRecord> {
         let mut tx = self.begin().await?;
         if let Some((name, key)) = &p.username {
             sqlx::query("UPDATE users SET username = $1, username_key = $2 WHERE id = $3")
@@ -137,7 +167,7 @@ impl SqlMetaStore {
         user_from_row(&row)
     }
 
-    pub(super) async fn set_password_sql(&self, user_id: &str, hash: &str, keep: Option<&str>) -> Result<()> {
+    async fn set_password(&self, user_id: &str, hash: &str, keep: Option<&str>) -> Result<()> {
         let mut tx = self.begin().await?;
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(hash)
@@ -153,7 +183,7 @@ impl SqlMetaStore {
         Ok(())
     }
 
-    pub(super) async fn delete_user_sql(&self, id: &str) -> Result<()> {
+    async fn delete_user(&self, id: &str) -> Result<()> {
         let mut tx = self.begin().await?;
         // Release every content the user's files hold; the sweeper reclaims what drops
         // to zero. Files and sessions go with the user row (ON DELETE CASCADE).
@@ -172,53 +202,49 @@ impl SqlMetaStore {
         Ok(())
     }
 
-    pub(super) async fn create_session_sql(&self, s: &SessionRecord) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO sessions (id, token_hash, user_id, created_at, expires_at, device_id) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&s.id)
-        .bind(&s.token_hash)
-        .bind(&s.user_id)
-        .bind(s.created_at.0)
-        .bind(s.expires_at.0)
-        .bind(&s.device_id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+    async fn list_users(&self, after_key: Option<&str>, limit: u32) -> Result<Vec<UserRecord>> {
+        let rows = sqlx::query(select_user!("WHERE u.username_key > $1 ORDER BY u.username_key LIMIT $2"))
+            .bind(after_key.unwrap_or(""))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(user_from_row).collect()
     }
 
-    pub(super) async fn session_by_token_hash_sql(&self, hash: &str) -> Result<Option<(SessionRecord, UserRecord)>> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            user_columns!(),
-            ", s.id AS session_id, s.created_at AS session_created_at, s.expires_at AS session_expires_at, \
-             s.device_id AS session_device_id \
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1"
-        ))
-        .bind(hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let user = user_from_row(&row)?;
-        let session = SessionRecord {
-            id: get_str(&row, "session_id")?,
-            token_hash: hash.to_string(),
-            user_id: user.id.clone(),
-            created_at: Timestamp(get_i64(&row, "session_created_at")?),
-            expires_at: Timestamp(get_i64(&row, "session_expires_at")?),
-            device_id: get_opt_str(&row, "session_device_id")?,
-        };
-        Ok(Some((session, user)))
-    }
-
-    pub(super) async fn delete_session_sql(&self, id: &str) -> Result<bool> {
-        let r = sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id).execute(&self.pool).await?;
-        Ok(r.rows_affected() > 0)
-    }
-
-    pub(super) async fn purge_expired_sessions_sql(&self, now: Timestamp) -> Result<u64> {
-        let r = sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now.0).execute(&self.pool).await?;
-        Ok(r.rows_affected())
+    async fn admin_update_user(&self, id: &str, p: AdminPatch) -> Result<UserRecord> {
+        let mut tx = self.begin().await?;
+        if let Some(q) = p.quota_bytes {
+            sqlx::query("UPDATE users SET quota_bytes = $1 WHERE id = $2").bind(q).bind(id).execute(&mut *tx).await?;
+        }
+        if let Some(disabled) = p.disabled {
+            sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
+                .bind(i64::from(disabled))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            if disabled {
+                // Every token of a disabled user stops working at once.
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+            }
+        }
+        if let Some(admin) = p.is_admin {
+            sqlx::query("UPDATE users SET is_admin = $1 WHERE id = $2")
+                .bind(i64::from(admin))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        // The server must keep at least one enabled admin, whatever this change did.
+        let admins: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE is_admin = 1 AND disabled = 0")
+            .fetch_one(&mut *tx)
+            .await
+            .and_then(|r| r.try_get::<i64, _>("n"))?;
+        if admins == 0 {
+            return Err(Error::invalid("is_admin", "the last admin cannot be demoted or disabled"));
+        }
+        let row = sqlx::query(select_user!("WHERE u.id = $1")).bind(id).fetch_optional(&mut *tx).await?;
+        let row = row.ok_or(Error::UserNotFound)?;
+        tx.commit().await?;
+        user_from_row(&row)
     }
 }

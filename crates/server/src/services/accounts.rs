@@ -3,6 +3,7 @@
 
 use super::throttle::LoginThrottle;
 use super::{Settings, passwords};
+use crate::domain::login_key;
 use crate::domain::{Email, Password, PersonName, Timestamp, Username, new_id, new_secret_token, sha256_hex};
 use crate::error::{Error, Result};
 use crate::meta::{MetaStore, NewUser, SessionRecord, UserPatch, UserRecord};
@@ -92,7 +93,7 @@ impl Accounts {
     /// Checks a username-or-email and password and opens a session. Failures are
     /// throttled per account and per `client` address (see `LoginThrottle`).
     pub async fn login(&self, login: &str, password: &str, client: &str) -> Result<NewLogin> {
-        let account = login.trim().to_lowercase();
+        let account = login_key(login);
         self.throttle.check(&account, client)?;
         let user = self.meta.user_by_login(&account).await?;
         let ok = passwords::verify(password, user.as_ref().map(|u| u.password_hash.as_str())).await?;

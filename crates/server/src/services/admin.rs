@@ -2,6 +2,8 @@
 //! promoting. Every entry point checks that the caller is an admin.
 
 use super::Principal;
+use super::paging::{Page, decode_cursor, page_limit, paginate};
+use crate::domain::login_key;
 use crate::error::{Error, Result};
 use crate::meta::{AdminPatch, MetaStore, UserRecord};
 use std::sync::Arc;
@@ -11,10 +13,7 @@ pub struct Admin {
     meta: Arc<dyn MetaStore>,
 }
 
-pub struct UserPage {
-    pub items: Vec<UserRecord>,
-    pub next_cursor: Option<String>,
-}
+pub type UserPage = Page<UserRecord>;
 
 fn require_admin(who: &Principal) -> Result<()> {
     if who.user.is_admin { Ok(()) } else { Err(Error::Forbidden) }
@@ -27,24 +26,10 @@ impl Admin {
 
     pub async fn list(&self, who: &Principal, limit: Option<u32>, cursor: Option<&str>) -> Result<UserPage> {
         require_admin(who)?;
-        let limit = super::sharing::page_limit(limit)?;
-        let after = match cursor {
-            None => None,
-            Some(c) => Some(
-                hex::decode(c)
-                    .ok()
-                    .and_then(|b| String::from_utf8(b).ok())
-                    .ok_or_else(|| Error::BadRequest("invalid cursor".into()))?,
-            ),
-        };
-        let mut items = self.meta.list_users(after.as_deref(), limit + 1).await?;
-        let next_cursor = if items.len() > limit as usize {
-            items.truncate(limit as usize);
-            items.last().map(|u| hex::encode(u.username.to_ascii_lowercase()))
-        } else {
-            None
-        };
-        Ok(UserPage { items, next_cursor })
+        let limit = page_limit(limit)?;
+        let after = cursor.map(decode_cursor).transpose()?;
+        let rows = self.meta.list_users(after.as_deref(), limit + 1).await?;
+        Ok(paginate(rows, limit, |u| login_key(&u.username)))
     }
 
     pub async fn update(&self, who: &Principal, id: &str, patch: AdminPatch) -> Result<UserRecord> {

@@ -2,6 +2,7 @@
 
 use super::Principal;
 use crate::domain::Timestamp;
+use crate::domain::login_key;
 use crate::error::{Error, Result};
 use crate::meta::{AvatarRecord, MetaStore, UserRecord};
 use std::sync::Arc;
@@ -51,7 +52,7 @@ impl Avatars {
 
     /// Another user's public profile; disabled accounts are not found.
     pub async fn profile(&self, username: &str) -> Result<UserRecord> {
-        let user = self.meta.user_by_username(&username.to_ascii_lowercase()).await?;
+        let user = self.meta.user_by_username(&login_key(username)).await?;
         user.filter(|u| !u.disabled).ok_or(Error::UserNotFound)
     }
 }

@@ -5,6 +5,7 @@
 use super::Principal;
 use super::accounts::{Accounts, NewLogin};
 use super::ratelimit::FailureLimiter;
+use crate::domain::login_key;
 use crate::domain::{Timestamp, new_id, new_secret_token, sha256_hex};
 use crate::error::{Error, Result};
 use crate::meta::{DeviceRecord, MetaStore, NewDevice};
@@ -65,9 +66,9 @@ impl Devices {
 
     /// Device login; wrong values are 401 and throttled per username and client.
     pub async fn login(&self, username: &str, peer_id: &str, secret: &str, client: &str) -> Result<NewLogin> {
-        let key = format!("{}|{client}", username.to_ascii_lowercase());
+        let key = format!("{}|{client}", login_key(username));
         self.failures.check(&key)?;
-        let found = self.meta.device_for_login(&username.to_ascii_lowercase(), peer_id).await?;
+        let found = self.meta.device_for_login(&login_key(username), peer_id).await?;
         let presented = sha256_hex(secret.as_bytes());
         let (user, device) = match found {
             Some((user, device, hash)) if constant_time_eq(&hash, &presented) => (user, device),

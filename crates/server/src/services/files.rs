@@ -1,17 +1,16 @@
-//! Reading and managing files: visibility, listing with cursors, moves, deletes, and
-//! opening content for download.
+//! The file service: one call per operation for every front (REST, web, WebDAV, S3,
+//! tus, CLI). Visibility, folders, listings, copies, moves, deletes and reads live here;
+//! writes are in `upload.rs`. Fronts translate their protocol into these calls and back.
 
+use super::paging::{Page, decode_cursor, page_limit, paginate};
 use super::{Principal, Settings};
 use crate::blob::ByteStream;
-use crate::domain::{FilePath, PrefixRange};
+use crate::domain::{FilePath, PrefixRange, RangeSpec, if_range_holds, none_match, parse_range};
 use crate::error::{Error, Result};
-use crate::meta::{FileRecord, MetaStore};
+use crate::meta::{DirCursor, Entry, FileRecord, FolderRecord, MetaStore};
 use nimbus_api::Permission;
 use std::ops::Range;
 use std::sync::Arc;
-
-pub const DEFAULT_PAGE: u32 = 100;
-pub const MAX_PAGE: u32 = 1000;
 
 #[derive(Clone)]
 pub struct Files {
@@ -23,10 +22,54 @@ pub struct Files {
     pub(super) meter: super::UsageMeter,
 }
 
-/// One page of a listing and the cursor for the next.
-pub struct FilePage {
-    pub items: Vec<FileRecord>,
-    pub next_cursor: Option<String>,
+/// Which file an operation is about: by id (owned or shared with the caller) or by path
+/// in the caller's own namespace.
+#[derive(Debug, Clone, Copy)]
+pub enum FileRef<'a> {
+    Id(&'a str),
+    Path(&'a FilePath),
+}
+
+/// What a listing asks for.
+#[derive(Debug, Default, Clone)]
+pub struct ListRequest<'a> {
+    /// Only paths that start with this text.
+    pub prefix: Option<&'a str>,
+    /// One level (folders first, then files) instead of every file below.
+    pub one_level: bool,
+    /// Only folders and files whose name contains this text, case-insensitively.
+    pub name_contains: Option<&'a str>,
+    pub limit: Option<u32>,
+    pub cursor: Option<&'a str>,
+}
+
+/// The conditions and range of a read, as the client stated them; the service applies
+/// RFC 9110's rules so every front answers them alike.
+#[derive(Debug, Default, Clone)]
+pub struct ReadRequest {
+    pub range: Option<String>,
+    pub if_none_match: Option<String>,
+    pub if_range: Option<String>,
+    /// Headers only: no bytes are opened or charged.
+    pub head_only: bool,
+}
+
+/// The answer to a read.
+pub enum ReadOutcome {
+    /// `If-None-Match` matched: the client's copy is current.
+    NotModified(FileRecord),
+    Content(Content),
+}
+
+/// Bytes of a file, about to stream.
+pub struct Content {
+    pub file: FileRecord,
+    pub permission: Permission,
+    /// The bytes sent: the whole file, or the one range asked for.
+    pub range: Range<u64>,
+    pub partial: bool,
+    /// `None` for a head-only read.
+    pub body: Option<ByteStream>,
 }
 
 impl Files {
@@ -61,52 +104,20 @@ impl Files {
         }
     }
 
-    pub async fn by_path(&self, who: &Principal, path: &FilePath) -> Result<FileRecord> {
-        self.meta.file_by_path(&who.user.id, path.as_str()).await?.ok_or(Error::NotFound)
-    }
-
-    pub async fn list(
-        &self,
-        who: &Principal,
-        prefix: Option<&str>,
-        limit: Option<u32>,
-        cursor: Option<&str>,
-    ) -> Result<FilePage> {
-        let range = PrefixRange::parse(prefix)?;
-        let limit = match limit {
-            None => DEFAULT_PAGE,
-            Some(0) => return Err(Error::BadRequest("limit must be at least 1".into())),
-            Some(n) => n.min(MAX_PAGE),
-        };
-        let after = cursor.map(decode_cursor).transpose()?;
-        // Fetch one extra row to know whether another page follows.
-        let mut items = self.meta.list_files(&who.user.id, &range, after.as_deref(), limit + 1).await?;
-        let next_cursor = if items.len() > limit as usize {
-            items.truncate(limit as usize);
-            items.last().map(|f| hex::encode(f.path.as_bytes()))
-        } else {
-            None
-        };
-        Ok(FilePage { items, next_cursor })
-    }
-
-    pub async fn move_file(&self, who: &Principal, id: &str, new_path: &str) -> Result<FileRecord> {
-        let file = self.owned(who, id).await?;
-        let path = FilePath::parse(new_path)?;
-        if path.as_str() == file.path {
-            return Ok(file);
+    /// A file's metadata and what the caller may do with it.
+    pub async fn stat(&self, who: &Principal, file: FileRef<'_>) -> Result<(FileRecord, Permission)> {
+        match file {
+            FileRef::Id(id) => self.visible(who, id).await,
+            FileRef::Path(path) => {
+                let file = self.meta.file_by_path(&who.user.id, path.as_str()).await?.ok_or(Error::NotFound)?;
+                Ok((file, Permission::Owner))
+            }
         }
-        self.meta.move_file(&who.user.id, &file.id, path.as_str()).await
     }
 
-    pub async fn delete(&self, who: &Principal, id: &str) -> Result<()> {
-        let file = self.owned(who, id).await?;
-        if self.meta.delete_file(&who.user.id, &file.id).await? { Ok(()) } else { Err(Error::NotFound) }
-    }
-
-    pub async fn delete_path(&self, who: &Principal, path: &FilePath) -> Result<()> {
-        let file = self.by_path(who, path).await?;
-        if self.meta.delete_file(&who.user.id, &file.id).await? { Ok(()) } else { Err(Error::NotFound) }
+    /// A folder of the caller's.
+    pub async fn folder(&self, who: &Principal, path: &FilePath) -> Result<FolderRecord> {
+        self.meta.folder_by_path(&who.user.id, path.as_str()).await?.ok_or(Error::NotFound)
     }
 
     /// A file of the caller's with this CID (any base or version); `BadRequest` if it is
@@ -116,18 +127,137 @@ impl Files {
         self.meta.file_by_cid(&who.user.id, &cid).await?.ok_or(Error::NotFound)
     }
 
-    /// Streams `range` of a file the caller was already allowed to see, charging the
-    /// bytes sent to `charge_to`'s downloaded_bytes.
-    pub async fn open(&self, file: &FileRecord, range: Range<u64>, charge_to: &str) -> Result<ByteStream> {
-        let store = self.stores.by_name(&file.store).await?;
-        let stream = store.read(&file.blob_key, range).await?;
-        Ok(self.meter.meter_download(charge_to, stream))
+    /// Lists the caller's namespace: every file below a prefix, one folder's level, or
+    /// the folders and files whose name matches.
+    pub async fn list(&self, who: &Principal, req: &ListRequest<'_>) -> Result<Page<Entry>> {
+        let limit = page_limit(req.limit)?;
+        let after = req.cursor.map(decode_cursor).transpose()?;
+        let owner = &who.user.id;
+        if let Some(needle) = req.name_contains {
+            if req.prefix.is_some() || req.one_level {
+                return Err(Error::BadRequest("q cannot be combined with prefix or delimiter".into()));
+            }
+            if needle.is_empty() {
+                return Err(Error::BadRequest("q must not be empty".into()));
+            }
+            let needle = crate::domain::name_key(needle);
+            let rows = self.meta.search(owner, &needle, after.as_deref(), limit + 1).await?;
+            return Ok(paginate(rows, limit, |e| e.path().to_string()));
+        }
+        let range = PrefixRange::parse(req.prefix)?;
+        if req.one_level {
+            // The folder is what precedes the prefix's last '/'; the rest filters names.
+            let dir = crate::domain::parent_of(&range.lo).to_string();
+            let after = after.as_deref().map(decode_dir_cursor).transpose()?;
+            let rows = self.meta.list_dir(owner, &dir, &range, after.as_ref(), limit + 1).await?;
+            return Ok(paginate(rows, limit, |e| match e {
+                Entry::Folder(f) => format!("d:{}", f.path),
+                Entry::File(f) => format!("f:{}", f.path),
+            }));
+        }
+        let rows = self.meta.list_files(owner, &range, after.as_deref(), limit + 1).await?;
+        let page = paginate(rows, limit, |f| f.path.clone());
+        Ok(Page { items: page.items.into_iter().map(Entry::File).collect(), next_cursor: page.next_cursor })
+    }
+
+    /// Renames or moves a file the caller owns.
+    pub async fn move_file(&self, who: &Principal, id: &str, new_path: &str) -> Result<FileRecord> {
+        let file = self.owned(who, id).await?;
+        let path = FilePath::parse(new_path)?;
+        if path.as_str() == file.path {
+            return Ok(file);
+        }
+        self.meta.move_file(&who.user.id, &file.id, &path).await
+    }
+
+    /// A server-side copy: a new file referencing the same content (no bytes copied; the
+    /// caller is charged for it). `PathExists` at a taken path unless `overwrite`.
+    pub async fn copy(&self, who: &Principal, file: FileRef<'_>, to: &str, overwrite: bool) -> Result<super::Written> {
+        let to = FilePath::parse(to)?;
+        let (source, permission) = self.stat(who, file).await?;
+        if permission != Permission::Owner {
+            // Copying a file shared with you into your namespace is a later feature;
+            // until then it is refused plainly rather than half-done.
+            return Err(Error::Forbidden);
+        }
+        let c = self.meta.copy_file(&who.user.id, &source.id, &to, overwrite).await?;
+        Ok(super::Written { file: c.file, created: c.created })
+    }
+
+    /// Deletes a file the caller owns.
+    pub async fn delete(&self, who: &Principal, file: FileRef<'_>) -> Result<()> {
+        let (file, permission) = self.stat(who, file).await?;
+        if permission != Permission::Owner {
+            return Err(Error::Forbidden);
+        }
+        if self.meta.delete_file(&who.user.id, &file.id).await? { Ok(()) } else { Err(Error::NotFound) }
+    }
+
+    /// Creates a folder (and the folders above it).
+    pub async fn make_folder(&self, who: &Principal, path: &str) -> Result<FolderRecord> {
+        let path = FilePath::parse(path)?;
+        self.meta.create_folder(&who.user.id, &path).await
+    }
+
+    /// Moves or renames a folder with everything below it.
+    pub async fn move_folder(&self, who: &Principal, from: &FilePath, to: &str) -> Result<FolderRecord> {
+        let to = FilePath::parse(to)?;
+        self.meta.move_folder(&who.user.id, from, &to).await
+    }
+
+    /// Deletes a folder with everything below it.
+    pub async fn delete_folder(&self, who: &Principal, path: &FilePath) -> Result<()> {
+        if self.meta.delete_folder(&who.user.id, path).await? { Ok(()) } else { Err(Error::NotFound) }
+    }
+
+    /// Opens a file the caller may read: conditions, range, and the byte stream, with
+    /// the bytes charged to the caller's downloads.
+    pub async fn open(&self, who: &Principal, file: FileRef<'_>, req: &ReadRequest) -> Result<ReadOutcome> {
+        let (file, permission) = self.stat(who, file).await?;
+        let charge_to = who.user.id.clone();
+        self.read(file, permission, req, &charge_to).await
+    }
+
+    /// Reads a file whose access was already decided (public links, signed URLs, by
+    /// CID), charging the bytes to `charge_to`.
+    pub async fn read(
+        &self,
+        file: FileRecord,
+        permission: Permission,
+        req: &ReadRequest,
+        charge_to: &str,
+    ) -> Result<ReadOutcome> {
+        let size = u64::try_from(file.size).unwrap_or(0);
+        let etag = format!("\"{}\"", file.sha256);
+        if req.if_none_match.as_deref().is_some_and(|v| none_match(v, &etag)) {
+            return Ok(ReadOutcome::NotModified(file));
+        }
+        let modified_secs = file.modified_at.unix_secs();
+        let range_allowed = req.if_range.as_deref().is_none_or(|v| if_range_holds(v, &etag, modified_secs));
+        let spec = match req.range.as_deref() {
+            Some(r) if range_allowed => parse_range(r, size),
+            _ => RangeSpec::Full,
+        };
+        let (range, partial) = match spec {
+            RangeSpec::Full => (0..size, false),
+            RangeSpec::Partial(r) => (r, true),
+            RangeSpec::Unsatisfiable => return Err(Error::RangeNotSatisfiable { size }),
+        };
+        let body = if req.head_only {
+            None
+        } else {
+            let store = self.stores.by_name(&file.store).await?;
+            let stream = store.read(&file.blob_key, range.clone()).await?;
+            Some(self.meter.meter_download(charge_to, stream))
+        };
+        Ok(ReadOutcome::Content(Content { file, permission, range, partial, body }))
     }
 }
 
-fn decode_cursor(c: &str) -> Result<String> {
-    hex::decode(c)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(|| Error::BadRequest("invalid cursor".into()))
+fn decode_dir_cursor(text: &str) -> Result<DirCursor> {
+    match text.split_once(':') {
+        Some(("d", path)) => Ok(DirCursor::Folder(path.to_string())),
+        Some(("f", path)) => Ok(DirCursor::File(path.to_string())),
+        _ => Err(Error::BadRequest("invalid cursor".into())),
+    }
 }

@@ -1,7 +1,8 @@
 //! Messages between users, optionally carrying one of the sender's files (which is then
 //! shared read-only with the recipient).
 
-use super::sharing::{ShareTarget, Sharing, decode_time_cursor, encode_time_cursor, page_limit};
+use super::paging::{Page, decode_time_cursor, page_limit, paginate, time_cursor_text};
+use super::sharing::{ShareTarget, Sharing};
 use super::{Files, Principal};
 use crate::domain::{Timestamp, new_id};
 use crate::error::{Error, Result};
@@ -18,10 +19,7 @@ pub struct Messages {
     sharing: Sharing,
 }
 
-pub struct MessagePage {
-    pub items: Vec<MessageRecord>,
-    pub next_cursor: Option<String>,
-}
+pub type MessagePage = Page<MessageRecord>;
 
 impl Messages {
     pub fn new(meta: Arc<dyn MetaStore>, files: Files, sharing: Sharing) -> Self {
@@ -73,14 +71,8 @@ impl Messages {
     ) -> Result<MessagePage> {
         let limit = page_limit(limit)?;
         let cursor = cursor.map(decode_time_cursor).transpose()?;
-        let mut items = self.meta.messages(&who.user.id, mailbox, cursor.as_ref(), limit + 1).await?;
-        let next_cursor = if items.len() > limit as usize {
-            items.truncate(limit as usize);
-            items.last().map(|m| encode_time_cursor(&(m.created_at.0, m.id.clone())))
-        } else {
-            None
-        };
-        Ok(MessagePage { items, next_cursor })
+        let rows = self.meta.messages(&who.user.id, mailbox, cursor.as_ref(), limit + 1).await?;
+        Ok(paginate(rows, limit, |m| time_cursor_text(m.created_at.0, &m.id)))
     }
 
     /// A message the caller sent or received and has not hidden.

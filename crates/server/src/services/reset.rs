@@ -4,6 +4,7 @@
 
 use super::passwords;
 use super::ratelimit::FailureLimiter;
+use crate::domain::login_key;
 use crate::domain::{Email, Password, Timestamp};
 use crate::error::{Error, Result};
 use crate::mail::Mailer;
@@ -54,7 +55,7 @@ impl PasswordReset {
 
     /// Accepts a reset request; for a known, enabled account a code is mailed.
     pub async fn request(&self, email: &str, client: &str) -> Result<()> {
-        let key = email.trim().to_lowercase();
+        let key = login_key(email);
         self.per_client.check(client)?;
         self.per_email.check(&key)?;
         self.per_client.record_failure(client);
@@ -74,7 +75,7 @@ impl PasswordReset {
             return Ok(());
         }
         let Some(user) = self.meta.user_by_login(email_key).await? else { return Ok(()) };
-        let Some(address) = user.email.clone().filter(|e| e.to_lowercase() == email_key) else { return Ok(()) };
+        let Some(address) = user.email.clone().filter(|e| login_key(e) == email_key) else { return Ok(()) };
         if user.disabled {
             return Ok(());
         }
@@ -106,9 +107,9 @@ impl PasswordReset {
     }
 
     async fn try_confirm(&self, email: &str, code: &str, new_password: &Password) -> Result<bool> {
-        let key = email.trim().to_lowercase();
+        let key = login_key(email);
         let Some(user) = self.meta.user_by_login(&key).await? else { return Ok(false) };
-        if user.email.as_deref().map(str::to_lowercase).as_deref() != Some(key.as_str()) {
+        if user.email.as_deref().map(login_key).as_deref() != Some(key.as_str()) {
             return Ok(false);
         }
         let Some(reset) = self.meta.take_reset_attempt(&user.id, Timestamp::now()).await? else { return Ok(false) };

@@ -1,9 +1,11 @@
 //! Sharing a file with another user, listing what is shared with the caller.
 
+use super::paging::{Page, decode_time_cursor, page_limit, paginate, time_cursor_text};
 use super::{Files, Principal};
 use crate::domain::Timestamp;
+use crate::domain::login_key;
 use crate::error::{Error, Result};
-use crate::meta::{FileRecord, MetaStore, ShareRecord, TimeCursor, UserRecord};
+use crate::meta::{FileRecord, MetaStore, ShareRecord, UserRecord};
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -19,10 +21,7 @@ pub enum ShareTarget<'a> {
 }
 
 /// A page of files shared with the caller.
-pub struct SharedPage {
-    pub items: Vec<FileRecord>,
-    pub next_cursor: Option<String>,
-}
+pub type SharedPage = Page<FileRecord>;
 
 impl Sharing {
     pub fn new(meta: Arc<dyn MetaStore>, files: Files) -> Self {
@@ -31,7 +30,7 @@ impl Sharing {
 
     pub async fn find_user(&self, target: ShareTarget<'_>) -> Result<UserRecord> {
         let user = match target {
-            ShareTarget::Username(name) => self.meta.user_by_username(&name.to_ascii_lowercase()).await?,
+            ShareTarget::Username(name) => self.meta.user_by_username(&login_key(name)).await?,
             ShareTarget::UserId(id) => self.meta.user_by_id(id).await?,
         };
         user.filter(|u| !u.disabled).ok_or(Error::UserNotFound)
@@ -66,34 +65,8 @@ impl Sharing {
     ) -> Result<SharedPage> {
         let limit = page_limit(limit)?;
         let cursor = cursor.map(decode_time_cursor).transpose()?;
-        let mut rows = self.meta.shared_with(&who.user.id, cursor.as_ref(), limit + 1).await?;
-        let next_cursor = if rows.len() > limit as usize {
-            rows.truncate(limit as usize);
-            rows.last().map(|(f, at)| encode_time_cursor(&(at.0, f.id.clone())))
-        } else {
-            None
-        };
-        Ok(SharedPage { items: rows.into_iter().map(|(f, _)| f).collect(), next_cursor })
+        let rows = self.meta.shared_with(&who.user.id, cursor.as_ref(), limit + 1).await?;
+        let page = paginate(rows, limit, |(f, at)| time_cursor_text(at.0, &f.id));
+        Ok(SharedPage { items: page.items.into_iter().map(|(f, _)| f).collect(), next_cursor: page.next_cursor })
     }
-}
-
-/// `limit` of a listing: default 100, at most 1000, at least 1.
-pub fn page_limit(limit: Option<u32>) -> Result<u32> {
-    match limit {
-        None => Ok(super::files::DEFAULT_PAGE),
-        Some(0) => Err(Error::BadRequest("limit must be at least 1".into())),
-        Some(n) => Ok(n.min(super::files::MAX_PAGE)),
-    }
-}
-
-/// Cursors are opaque to clients: hex of `<created_at>:<id>`.
-pub fn encode_time_cursor(c: &TimeCursor) -> String {
-    hex::encode(format!("{}:{}", c.0, c.1))
-}
-
-pub fn decode_time_cursor(s: &str) -> Result<TimeCursor> {
-    let bad = || Error::BadRequest("invalid cursor".into());
-    let text = String::from_utf8(hex::decode(s).map_err(|_| bad())?).map_err(|_| bad())?;
-    let (at, id) = text.split_once(':').ok_or_else(bad)?;
-    Ok((at.parse().map_err(|_| bad())?, id.to_string()))
 }

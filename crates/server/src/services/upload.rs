@@ -1,19 +1,68 @@
-//! The upload pipeline: stream the body once into a temporary blob while hashing it,
-//! make it durable, then commit the metadata. Nothing is visible until the commit, and
-//! a guard deletes the blob on every path that does not reach it.
+//! Writing files: `put` (one file) and `put_many` (a batch, all or nothing), the only
+//! two ways bytes become files. Each streams the body once into a temporary blob while
+//! hashing it, makes it durable, then commits the metadata; size limits, quota, dedup
+//! and metering happen here for every front. Nothing is visible until the commit, and a
+//! guard deletes the blob on every path that does not reach it.
 
-use super::Files;
+use super::{Files, Principal};
 use crate::blob::BlobStore;
 use crate::content::{ContentDigest, ContentHasher};
-use crate::domain::FilePath;
+use crate::domain::{FilePath, Timestamp};
 use crate::error::{Error, Result};
-use crate::meta::{CommittedUpload, StagedUpload, WriteMode};
+use crate::meta::{CommittedUpload, FileRecord, StagedUpload, WriteMode};
+use async_trait::async_trait;
 use bytes::Bytes;
+use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
 use std::sync::Arc;
 
+/// What a single-file write asks for besides its bytes.
+#[derive(Debug, Clone)]
+pub struct PutRequest {
+    pub path: FilePath,
+    pub mode: WriteMode,
+    /// Guessed from the name when `None`.
+    pub content_type: Option<String>,
+    /// The length the client announced, so a write that cannot fit is refused before
+    /// its first byte is read.
+    pub declared_len: Option<u64>,
+    /// The modification time the client keeps for the file; now when `None`.
+    pub modified_at: Option<Timestamp>,
+}
+
+/// A batch write's settings.
+#[derive(Debug, Clone)]
+pub struct PutManyRequest {
+    /// `Fail`, `Rename` or `Overwrite`, for every file of the batch.
+    pub mode: WriteMode,
+    /// The whole request's announced length, framing included.
+    pub declared_len: Option<u64>,
+}
+
+/// A committed write: the file, and whether it is new (else an existing one was replaced).
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub file: FileRecord,
+    pub created: bool,
+}
+
+/// One file of a batch, as its front received it.
+pub struct IncomingPart {
+    pub path: FilePath,
+    pub content_type: Option<String>,
+    pub modified_at: Option<Timestamp>,
+    pub body: BoxStream<'static, Result<Bytes>>,
+}
+
+/// The files of a batch write, one after the other (a multipart body, say). Each part's
+/// body must be read to its end before the next part is asked for.
+#[async_trait]
+pub trait PartSource: Send {
+    async fn next_part(&mut self) -> Result<Option<IncomingPart>>;
+}
+
 /// A durable blob not yet referenced by metadata. Dropping it deletes the blob.
-pub struct StagedBlob {
+struct StagedBlob {
     pub digest: ContentDigest,
     key: Option<String>,
     store: Arc<dyn BlobStore>,
@@ -52,21 +101,68 @@ pub const MULTIPART_FRAMING_ALLOWANCE: u64 = 64 << 10;
 /// What one upload request may still store: the owner's free quota when it began,
 /// spent as its files are staged. The commit's conditional charge stays the authority;
 /// the budget only lets a request that cannot fit fail early, before its bytes are read.
-pub struct UploadBudget {
+struct UploadBudget {
     user_id: String,
     room: u64,
 }
 
 /// One file of an upload request, staged and waiting for the commit.
-pub struct PendingUpload {
-    pub path: FilePath,
-    pub mode: WriteMode,
-    pub content_type: String,
-    pub blob: StagedBlob,
+struct PendingUpload {
+    path: FilePath,
+    mode: WriteMode,
+    content_type: String,
+    modified_at: Option<Timestamp>,
+    blob: StagedBlob,
 }
 
 impl Files {
-    pub async fn upload_budget(&self, user_id: &str) -> Result<UploadBudget> {
+    /// Writes one file from `body`: refused early from the declared length (413/507),
+    /// streamed into a durable blob within the quota, then committed by `req.mode`.
+    pub async fn put<S>(&self, who: &Principal, req: PutRequest, body: S) -> Result<Written>
+    where
+        S: Stream<Item = Result<Bytes>> + Send,
+    {
+        let owner = &who.user.id;
+        if req.mode == WriteMode::CreateOnly && self.meta.file_by_path(owner, req.path.as_str()).await?.is_some() {
+            // Checked again in the commit; this spares reading a body that must fail.
+            return Err(Error::PreconditionFailed);
+        }
+        let mut budget = self.upload_budget(owner).await?;
+        self.refuse_declared_file(&budget, &req.path, &req.mode, req.declared_len).await?;
+        let blob = self.stage_within(&mut budget, &req.path, &req.mode, body).await?;
+        let content_type = req.content_type.unwrap_or_else(|| guess_type(&req.path));
+        let pending =
+            PendingUpload { path: req.path, mode: req.mode, content_type, modified_at: req.modified_at, blob };
+        let mut committed = self.commit(owner, vec![pending]).await?;
+        let c = committed.pop().ok_or_else(|| Error::Internal(anyhow::anyhow!("commit returned no file")))?;
+        Ok(Written { file: c.file, created: c.created })
+    }
+
+    /// Writes every file `parts` yields, all or nothing: one commit for the batch.
+    pub async fn put_many(
+        &self,
+        who: &Principal,
+        req: PutManyRequest,
+        parts: &mut dyn PartSource,
+    ) -> Result<Vec<Written>> {
+        let owner = &who.user.id;
+        let mut budget = self.upload_budget(owner).await?;
+        self.refuse_declared_batch(&budget, &req.mode, req.declared_len)?;
+        let mut pending = Vec::new();
+        while let Some(part) = parts.next_part().await? {
+            let blob = self.stage_within(&mut budget, &part.path, &req.mode, part.body).await?;
+            let content_type = part.content_type.unwrap_or_else(|| guess_type(&part.path));
+            let mode = req.mode.clone();
+            pending.push(PendingUpload { path: part.path, mode, content_type, modified_at: part.modified_at, blob });
+        }
+        if pending.is_empty() {
+            return Err(Error::invalid("file", "no part named 'file'"));
+        }
+        let committed = self.commit(owner, pending).await?;
+        Ok(committed.into_iter().map(|c| Written { file: c.file, created: c.created }).collect())
+    }
+
+    async fn upload_budget(&self, user_id: &str) -> Result<UploadBudget> {
         let user = self.meta.user_by_id(user_id).await?.ok_or(Error::Unauthorized)?;
         Ok(UploadBudget { user_id: user_id.to_string(), room: (user.quota_bytes - user.used_bytes).max(0) as u64 })
     }
@@ -85,7 +181,7 @@ impl Files {
 
     /// Refuses a single-file upload from its declared length, before the body is read:
     /// 413 past the size limit, 507 past what the quota leaves.
-    pub async fn refuse_declared_file(
+    async fn refuse_declared_file(
         &self,
         budget: &UploadBudget,
         path: &FilePath,
@@ -106,14 +202,14 @@ impl Files {
     /// Refuses a multipart request from its declared length when even its largest
     /// possible files cannot fit. With overwrites the replaced sizes are not known yet,
     /// so only the per-file check while streaming applies.
-    pub fn refuse_declared_batch(&self, budget: &UploadBudget, mode: &WriteMode, declared: Option<u64>) -> Result<()> {
+    fn refuse_declared_batch(&self, budget: &UploadBudget, mode: &WriteMode, declared: Option<u64>) -> Result<()> {
         let too_big = declared.is_some_and(|n| n > budget.room + MULTIPART_FRAMING_ALLOWANCE);
         if *mode != WriteMode::Overwrite && too_big { Err(Error::QuotaExceeded) } else { Ok(()) }
     }
 
     /// Stages one file of a request to `path` in `mode`, within what the budget leaves
     /// (plus what it replaces), and spends the budget by what it adds.
-    pub async fn stage_within<S>(
+    async fn stage_within<S>(
         &self,
         budget: &mut UploadBudget,
         path: &FilePath,
@@ -164,7 +260,7 @@ impl Files {
     ///
     /// Runs as its own task, so a client that disconnects now cannot cancel it half-way:
     /// either the files are committed, or their blobs are deleted.
-    pub async fn commit(&self, owner_id: &str, uploads: Vec<PendingUpload>) -> Result<Vec<CommittedUpload>> {
+    async fn commit(&self, owner_id: &str, uploads: Vec<PendingUpload>) -> Result<Vec<CommittedUpload>> {
         let meta = self.meta.clone();
         let car_wakeup = self.car_wakeup.clone();
         let owner_id = owner_id.to_string();
@@ -183,6 +279,7 @@ impl Files {
                     // Dedup happens within the store the bytes went to, never across.
                     store: up.blob.store.name().to_string(),
                     blob_key: up.blob.key.clone().unwrap_or_default(),
+                    modified_at: up.modified_at,
                 });
                 stores.push(up.blob.store.clone());
                 guards.push(up.blob);
@@ -205,4 +302,26 @@ impl Files {
         });
         task.await.map_err(|e| Error::Internal(e.into()))?
     }
+}
+
+/// A content type from the file name's extension, for writes that do not name one.
+pub fn guess_type(path: &FilePath) -> String {
+    let ext = path.name().rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    match ext.as_str() {
+        "txt" | "md" | "log" | "csv" => "text/plain",
+        "html" | "htm" => "text/html",
+        "json" => "application/json",
+        "pdf" => "application/pdf",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "svg" => "image/svg+xml",
+        "mp3" => "audio/mpeg",
+        "mp4" => "video/mp4",
+        "webm" => "video/webm",
+        "zip" => "application/zip",
+        _ => "application/octet-stream",
+    }
+    .to_string()
 }

@@ -16,6 +16,7 @@ fn reg(username: &str, password: &str, email: Option<&str>) -> RegisterRequest {
 
 #[tokio::test]
 async fn register_returns_the_user_and_never_a_password() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let resp = s
         .anon
@@ -42,6 +43,7 @@ async fn register_returns_the_user_and_never_a_password() {
 
 #[tokio::test]
 async fn register_validates_every_field() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     for (req, field) in [
         (reg("ab", PASSWORD, None), "username"),
@@ -63,6 +65,7 @@ async fn register_validates_every_field() {
 
 #[tokio::test]
 async fn usernames_and_emails_are_unique_case_insensitively() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     s.anon.register(&reg("Dave", PASSWORD, Some("dave@example.org"))).await.unwrap();
     assert_eq!(code(s.anon.register(&reg("dave", PASSWORD, None)).await), (409, "username_taken".into()));
@@ -74,6 +77,7 @@ async fn usernames_and_emails_are_unique_case_insensitively() {
 
 #[tokio::test]
 async fn malformed_and_mistyped_json_get_400_and_422() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let r = s.anon.request(Method::POST, "/api/v1/auth/register").body("{not json").send().await.unwrap();
     assert_eq!(r.status(), 400);
@@ -93,6 +97,7 @@ async fn malformed_and_mistyped_json_get_400_and_422() {
 
 #[tokio::test]
 async fn login_by_username_or_email_and_wrong_credentials() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     s.anon.register(&reg("erin", PASSWORD, Some("erin@example.org"))).await.unwrap();
     let (c, resp) = s.anon.login("ERIN", PASSWORD).await.unwrap();
@@ -107,6 +112,7 @@ async fn login_by_username_or_email_and_wrong_credentials() {
 
 #[tokio::test]
 async fn requests_without_valid_tokens_are_401() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     assert_eq!(code(s.anon.me().await), (401, "unauthorized".into()));
     assert_eq!(code(s.anon.with_token("nmb_forged").me().await), (401, "unauthorized".into()));
@@ -116,6 +122,7 @@ async fn requests_without_valid_tokens_are_401() {
 
 #[tokio::test]
 async fn logout_revokes_the_token_at_once() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let c = s.user("frank").await;
     let other = s.anon.login("frank", PASSWORD).await.unwrap().0;
@@ -127,6 +134,7 @@ async fn logout_revokes_the_token_at_once() {
 
 #[tokio::test]
 async fn session_cookie_is_httponly_lax_and_authenticates() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     s.anon.register(&reg("gina", PASSWORD, None)).await.unwrap();
     let r = s
@@ -149,6 +157,7 @@ async fn session_cookie_is_httponly_lax_and_authenticates() {
 
 #[tokio::test]
 async fn patch_me_validates_and_keeps_uniqueness() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let h = s.user("hank").await;
     s.user("ivy").await;
@@ -174,6 +183,7 @@ async fn patch_me_validates_and_keeps_uniqueness() {
 
 #[tokio::test]
 async fn password_change_revokes_other_sessions_only() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let a = s.user("jack").await;
     let b = s.anon.login("jack", PASSWORD).await.unwrap().0;
@@ -189,6 +199,7 @@ async fn password_change_revokes_other_sessions_only() {
 
 #[tokio::test]
 async fn deleting_the_account_removes_files_and_tokens() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let k = s.user("kate").await;
     k.put("notes/a.txt", "hello", &PutOptions::default()).await.unwrap();
@@ -211,6 +222,7 @@ async fn deleting_the_account_removes_files_and_tokens() {
 
 #[tokio::test]
 async fn an_expired_session_answers_token_expired() {
+    crate::needs_backend!();
     // A zero lifetime makes every session expired by its first use.
     let s = TestServer::start_with(|c| c.session_ttl_secs = 0).await;
     s.anon.register(&reg("lena", PASSWORD, None)).await.unwrap();

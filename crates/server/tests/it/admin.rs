@@ -8,6 +8,7 @@ use std::process::Command;
 
 #[tokio::test]
 async fn non_admins_get_403_everywhere_under_admin() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let admin = s.user("root").await;
     let user = s.user("ursula").await;
@@ -26,6 +27,7 @@ async fn non_admins_get_403_everywhere_under_admin() {
 
 #[tokio::test]
 async fn admins_list_users_with_usage_and_change_quota_disable_promote() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let admin = s.user("root").await;
     let user = s.user("victor").await;
@@ -85,6 +87,7 @@ fn nimbus_admin(s: &TestServer, args: &[&str]) -> (bool, String) {
 
 #[tokio::test]
 async fn the_admin_cli_manages_users_on_the_configured_database() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     s.user("first").await;
     let (ok, out) =

@@ -116,6 +116,59 @@ impl TestServer {
     }
 }
 
+/// Says once on stderr (past the test harness's capture) that a test is skipped for lack
+/// of `what`, and how to enable it. Under `NIMBUS_TEST_REQUIRE_ALL=1` (CI) a skip fails.
+pub fn skip(what: &str, how: &str) {
+    if std::env::var("NIMBUS_TEST_REQUIRE_ALL").is_ok_and(|v| v == "1") {
+        panic!("NIMBUS_TEST_REQUIRE_ALL=1, but {what}: {how}");
+    }
+    static SAID: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut said = SAID.lock().unwrap_or_else(|e| e.into_inner());
+    if !said.iter().any(|w| w == what) {
+        said.push(what.to_string());
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "skipped: {what}; {how}");
+    }
+}
+
+/// Whether this binary's database is there: SQLite always is; PostgreSQL see [`pg_available`].
+pub fn backend_available() -> bool {
+    crate::BACKEND == Backend::Sqlite || pg_available()
+}
+
+/// Whether PostgreSQL answers at `NIMBUS_TEST_POSTGRES_URL`, probed once with a TCP
+/// connect to its host and port; says so (see [`skip`]) when it does not.
+pub fn pg_available() -> bool {
+    static UP: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let up = *UP.get_or_init(|| {
+        let url = pg_admin_url();
+        let after_scheme = url.split_once("://").map(|(_, r)| r).unwrap_or(&url);
+        let host_port = after_scheme.rsplit_once('@').map(|(_, h)| h).unwrap_or(after_scheme);
+        let host_port = host_port.split(['/', '?']).next().unwrap_or("127.0.0.1:5432");
+        let host_port = if host_port.contains(':') { host_port.to_string() } else { format!("{host_port}:5432") };
+        use std::net::ToSocketAddrs;
+        let addrs: Vec<_> = host_port.to_socket_addrs().map(|a| a.collect()).unwrap_or_default();
+        addrs.iter().any(|a| std::net::TcpStream::connect_timeout(a, Duration::from_secs(2)).is_ok())
+    });
+    if !up {
+        skip(
+            &format!("PostgreSQL is not reachable at {}", pg_admin_url()),
+            "start it (pg_ctlcluster 15 main start) or set NIMBUS_TEST_POSTGRES_URL",
+        );
+    }
+    up
+}
+
+/// Returns from the test when its database is not there (see [`backend_available`]).
+#[macro_export]
+macro_rules! needs_backend {
+    () => {
+        if !$crate::common::backend_available() {
+            return;
+        }
+    };
+}
+
 /// Files under a directory, recursively (for "nothing was left behind" checks).
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -239,8 +292,7 @@ impl SmtpSink {
     }
 
     fn unavailable(why: &str) -> Option<SmtpSink> {
-        assert!(std::env::var("CI").is_err(), "CI must provide aiosmtpd (pip install aiosmtpd): {why}");
-        println!("skipped: no SMTP server for the test ({why}); pip install aiosmtpd");
+        skip(&format!("no SMTP server for the mail tests ({why})"), "pip install aiosmtpd");
         None
     }
 
@@ -309,8 +361,10 @@ impl S3Server {
     /// where it is not installed outside CI.
     pub async fn start_with_keys(buckets: &[&str], access: &str, secret: &str) -> Option<S3Server> {
         let Some(bin) = s3s_fs_binary() else {
-            assert!(std::env::var("CI").is_err(), "CI must provide s3s-fs (see .ci/run)");
-            println!("skipped: s3s-fs is not installed (cargo install s3s-fs@0.14.1 --features binary)");
+            skip(
+                "s3s-fs is not installed",
+                "cargo install s3s-fs@0.14.1 --features binary --locked --root ~/.cache/nimbus-tools",
+            );
             return None;
         };
         let root = tempfile::tempdir().unwrap();

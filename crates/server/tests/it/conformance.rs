@@ -51,11 +51,13 @@ fn staged(path: &str, content: &str, mode: WriteMode) -> StagedUpload {
         size: content.len() as i64,
         store: "local".into(),
         blob_key: format!("ab/{}", new_id()),
+        modified_at: None,
     }
 }
 
 #[tokio::test]
 async fn users_are_unique_case_insensitively_and_the_first_is_admin() {
+    crate::needs_backend!();
     let (m, _pg, _dir) = store().await;
     let first = user(m.as_ref(), "Alice", 100).await;
     assert!(m.user_by_id(&first).await.unwrap().unwrap().is_admin);
@@ -79,6 +81,7 @@ async fn users_are_unique_case_insensitively_and_the_first_is_admin() {
 
 #[tokio::test]
 async fn write_modes_quota_and_refcounts() {
+    crate::needs_backend!();
     let (m, _pg, _dir) = store().await;
     let u = user(m.as_ref(), "carol", 10).await;
     let c = m.commit_uploads(&u, vec![staged("a.txt", "12345", WriteMode::Fail)]).await.unwrap();
@@ -118,6 +121,7 @@ async fn write_modes_quota_and_refcounts() {
 
 #[tokio::test]
 async fn listing_is_in_byte_order_on_every_backend() {
+    crate::needs_backend!();
     let (m, _pg, _dir) = store().await;
     let u = user(m.as_ref(), "dan", 1 << 20).await;
     let paths = ["a/Z", "a/a", "a/é", "a/z", "a/~", "a b", "a/日本", "b"];
@@ -134,6 +138,7 @@ async fn listing_is_in_byte_order_on_every_backend() {
 
 #[tokio::test]
 async fn link_download_limits_are_conditional() {
+    crate::needs_backend!();
     let (m, _pg, _dir) = store().await;
     let u = user(m.as_ref(), "eve", 100).await;
     let f = m.commit_uploads(&u, vec![staged("f", "f", WriteMode::Fail)]).await.unwrap().remove(0).file;
@@ -160,6 +165,7 @@ async fn link_download_limits_are_conditional() {
 
 #[tokio::test]
 async fn usage_counters_add_up_per_day() {
+    crate::needs_backend!();
     let (m, _pg, _dir) = store().await;
     let u = user(m.as_ref(), "fay", 100).await;
     m.add_usage(&u, "2026-01-01", 5, 7).await.unwrap();
@@ -176,6 +182,7 @@ async fn usage_counters_add_up_per_day() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_first_registrations_make_exactly_one_admin() {
+    crate::needs_backend!();
     let (m, _pg, _dir) = store().await;
     let tasks = (0..8).map(|i| {
         let m = m.clone();

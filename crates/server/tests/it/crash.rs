@@ -30,6 +30,7 @@ async fn register(base: &str, name: &str) -> nimbus_client::Client {
 /// The server runs as its own process so that its RSS is measured alone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_2_gib_round_trip_streams_with_flat_memory() {
+    crate::needs_backend!();
     let total: u64 = std::env::var("NIMBUS_TEST_BIG_BYTES").ok().and_then(|v| v.parse().ok()).unwrap_or(2 << 30);
     let dir = tempfile::tempdir().unwrap();
     let server = ServerProcess::start(dir.path(), &[("NIMBUS_MAX_UPLOAD_BYTES", (4u64 << 30).to_string())]);
@@ -70,6 +71,7 @@ async fn a_2_gib_round_trip_streams_with_flat_memory() {
 /// no temporary, no leaked blob, and earlier files intact.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_mid_upload_leaves_nothing_after_restart() {
+    crate::needs_backend!();
     let dir = tempfile::tempdir().unwrap();
     let mut server = ServerProcess::start(dir.path(), &[]);
     let c = register(&server.base, "crash").await;
@@ -98,6 +100,7 @@ async fn a_crash_mid_upload_leaves_nothing_after_restart() {
 /// Request logs name the route template, never tokens, passwords or file names.
 #[tokio::test]
 async fn logs_carry_no_secrets_or_paths() {
+    crate::needs_backend!();
     let dir = tempfile::tempdir().unwrap();
     let server = ServerProcess::start(dir.path(), &[]);
     let c = register(&server.base, "logger").await;
@@ -119,6 +122,7 @@ async fn logs_carry_no_secrets_or_paths() {
 /// can still recover accounts.
 #[tokio::test]
 async fn without_smtp_the_reset_mail_goes_to_the_log() {
+    crate::needs_backend!();
     let dir = tempfile::tempdir().unwrap();
     let server = ServerProcess::start(dir.path(), &[]);
     let anon = nimbus_client::Client::new(&server.base);
@@ -144,6 +148,7 @@ async fn without_smtp_the_reset_mail_goes_to_the_log() {
 /// store (8 MiB multipart parts) leaves the server's memory flat.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_uploads_and_downloads_stream_with_flat_memory() {
+    crate::needs_backend!();
     let Some(s3) = crate::common::S3Server::start(&["big"]).await else { return };
     let dir = tempfile::tempdir().unwrap();
     let env = [

@@ -4,6 +4,7 @@ use crate::common::{TestServer, code};
 
 #[tokio::test]
 async fn device_lifecycle() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let c = s.user("dora").await;
     let d = c.create_device("laptop", "peer-123").await.unwrap();
@@ -38,6 +39,7 @@ async fn device_lifecycle() {
 
 #[tokio::test]
 async fn wrong_device_secrets_are_throttled() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let c = s.user("eli").await;
     let d = c.create_device("nas", "peer-x").await.unwrap();
@@ -50,6 +52,7 @@ async fn wrong_device_secrets_are_throttled() {
 
 #[tokio::test]
 async fn another_users_device_is_invisible() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let a = s.user("fay").await;
     let b = s.user("gus").await;

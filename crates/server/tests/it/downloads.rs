@@ -19,6 +19,7 @@ fn byte(i: u64) -> u8 {
 
 #[tokio::test]
 async fn full_download_carries_the_contract_headers() {
+    crate::needs_backend!();
     let (_s, c, f) = setup().await;
     for url in [format!("/api/v1/files/{}/content", f.id), nimbus_client::fs_url(&f.path)] {
         let r = c.request(Method::GET, &url).send().await.unwrap();
@@ -41,6 +42,7 @@ async fn full_download_carries_the_contract_headers() {
 
 #[tokio::test]
 async fn ranges_first_last_suffix_open_and_beyond() {
+    crate::needs_backend!();
     let (_s, c, f) = setup().await;
     let url = format!("/api/v1/files/{}/content", f.id);
     for (range, start, end) in [
@@ -75,6 +77,7 @@ async fn ranges_first_last_suffix_open_and_beyond() {
 
 #[tokio::test]
 async fn conditional_requests() {
+    crate::needs_backend!();
     let (_s, c, f) = setup().await;
     let url = format!("/api/v1/files/{}/content", f.id);
     let etag = format!("\"{}\"", f.sha256);
@@ -119,6 +122,7 @@ async fn conditional_requests() {
 
 #[tokio::test]
 async fn inline_only_for_types_safe_to_render() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let c = s.user("bob").await;
     let text = PutOptions { content_type: Some("text/plain".into()), ..Default::default() };
@@ -137,6 +141,7 @@ async fn inline_only_for_types_safe_to_render() {
 
 #[tokio::test]
 async fn empty_files_download_and_refuse_ranges() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let c = s.user("carol").await;
     let (f, _) = c.put("empty", Vec::new(), &PutOptions::default()).await.unwrap();

@@ -32,6 +32,7 @@ async fn error(r: reqwest::Response) -> (u16, String, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_users_own_bucket_holds_their_new_uploads() {
+    crate::needs_backend!();
     let Some(theirs) = S3Server::start_with_keys(&["mine"], USER_KEY, USER_SECRET).await else { return };
     let s = TestServer::start_with(|c| {
         c.allow_private_storage_endpoints = true;
@@ -96,6 +97,7 @@ async fn a_users_own_bucket_holds_their_new_uploads() {
 
 #[tokio::test]
 async fn the_secret_is_encrypted_at_rest_and_files_read_back_after_a_restart() {
+    crate::needs_backend!();
     let Some(theirs) = S3Server::start_with_keys(&["mine"], USER_KEY, USER_SECRET).await else { return };
     let s = TestServer::start_with(|c| c.allow_private_storage_endpoints = true).await;
     let c = s.user("xena").await;
@@ -116,6 +118,7 @@ async fn the_secret_is_encrypted_at_rest_and_files_read_back_after_a_restart() {
 
 #[tokio::test]
 async fn private_endpoints_are_refused_unless_allowed() {
+    crate::needs_backend!();
     let Some(theirs) = S3Server::start_with_keys(&["mine"], USER_KEY, USER_SECRET).await else { return };
     let s = TestServer::start().await;
     let c = s.user("yuri").await;

@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 
 #[tokio::test]
 async fn multipart_upload_of_several_files_into_a_dir() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let c = s.user("alice").await;
     let mut cat = UploadPart::bytes("cat.jpg", &b"meow"[..]);
@@ -32,6 +33,7 @@ async fn multipart_upload_of_several_files_into_a_dir() {
 
 #[tokio::test]
 async fn multipart_conflicts_fail_rename_overwrite() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let c = s.user("bob").await;
     let first = c.upload(None, OnConflict::Fail, vec![UploadPart::bytes("cat.jpg", &b"v1"[..])]).await.unwrap();
@@ -53,6 +55,7 @@ async fn multipart_conflicts_fail_rename_overwrite() {
 
 #[tokio::test]
 async fn a_batch_with_one_bad_part_stores_nothing() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let c = s.user("carl").await;
     c.put("taken.txt", "x", &PutOptions::default()).await.unwrap();
@@ -68,6 +71,7 @@ async fn a_batch_with_one_bad_part_stores_nothing() {
 
 #[tokio::test]
 async fn malformed_multipart_is_400() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let c = s.user("dina").await;
     let r = c
@@ -101,6 +105,7 @@ async fn malformed_multipart_is_400() {
 
 #[tokio::test]
 async fn put_creates_then_replaces_and_honours_preconditions() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let c = s.user("emma").await;
     let opts = PutOptions { content_type: Some("text/markdown".into()), ..Default::default() };
@@ -124,6 +129,7 @@ async fn put_creates_then_replaces_and_honours_preconditions() {
 
 #[tokio::test]
 async fn head_and_delete_by_path() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let c = s.user("fred").await;
     c.put("a/b.bin", vec![7u8; 1000], &PutOptions::default()).await.unwrap();
@@ -139,6 +145,7 @@ async fn head_and_delete_by_path() {
 
 #[tokio::test]
 async fn listing_by_prefix_pages_with_opaque_cursors() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let c = s.user("gail").await;
     for i in 0..7 {
@@ -174,6 +181,7 @@ async fn listing_by_prefix_pages_with_opaque_cursors() {
 
 #[tokio::test]
 async fn move_rename_and_delete_by_id() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let c = s.user("hugo").await;
     let (a, _) = c.put("a.txt", "A", &PutOptions::default()).await.unwrap();
@@ -194,6 +202,7 @@ async fn move_rename_and_delete_by_id() {
 
 #[tokio::test]
 async fn identical_content_is_stored_once_and_reclaimed_when_unreferenced() {
+    crate::needs_backend!();
     let s = TestServer::start_with(|c| c.sweep_interval_secs = 1).await;
     let a = s.user("ida").await;
     let b = s.user("jon").await;

@@ -6,6 +6,7 @@ use reqwest::Method;
 
 #[tokio::test]
 async fn a_stranger_gets_404_on_every_file_route() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let a = s.user("alice").await;
     let b = s.user("mallory").await;

@@ -25,6 +25,7 @@ async fn error_code(r: reqwest::Response) -> (u16, String) {
 
 #[tokio::test]
 async fn a_plain_link_serves_a_page_and_the_content() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let (c, f) = owner_with_file(&s).await;
     let link = c.create_link(&f.id, &CreateLinkRequest::default()).await.unwrap();
@@ -55,6 +56,7 @@ async fn a_plain_link_serves_a_page_and_the_content() {
 
 #[tokio::test]
 async fn a_password_link_needs_the_password_and_throttles_guessing() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let (c, f) = owner_with_file(&s).await;
     let req = CreateLinkRequest { password: Some("open sesame".into()), ..Default::default() };
@@ -79,6 +81,7 @@ async fn a_password_link_needs_the_password_and_throttles_guessing() {
 
 #[tokio::test]
 async fn dead_links_are_indistinguishable() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let (c, f) = owner_with_file(&s).await;
     let expiring =
@@ -104,6 +107,7 @@ async fn dead_links_are_indistinguishable() {
 
 #[tokio::test]
 async fn a_one_download_link_serves_exactly_one_of_two_concurrent_downloads() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let (c, f) = owner_with_file(&s).await;
     for _ in 0..5 {
@@ -120,6 +124,7 @@ async fn a_one_download_link_serves_exactly_one_of_two_concurrent_downloads() {
 
 #[tokio::test]
 async fn link_validation_and_permissions() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let (c, f) = owner_with_file(&s).await;
     for req in [
@@ -143,6 +148,7 @@ async fn link_validation_and_permissions() {
 
 #[tokio::test]
 async fn signed_urls_work_without_a_token_until_expiry_tampering_or_change() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let (c, f) = owner_with_file(&s).await;
     let signed = c.download_url(&f.id, None).await.unwrap();
@@ -187,6 +193,7 @@ async fn signed_urls_work_without_a_token_until_expiry_tampering_or_change() {
 
 #[tokio::test]
 async fn signed_urls_and_links_survive_a_restart() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let (c, f) = owner_with_file(&s).await;
     let signed = c.download_url(&f.id, Some(600)).await.unwrap();
@@ -200,6 +207,7 @@ async fn signed_urls_and_links_survive_a_restart() {
 
 #[tokio::test]
 async fn a_recipients_signed_url_dies_with_the_share() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let (c, f) = owner_with_file(&s).await;
     let reader = s.user("rae").await;

@@ -10,6 +10,7 @@ fn text(to: &str, t: &str) -> SendMessageRequest {
 
 #[tokio::test]
 async fn send_list_newest_first_and_page() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let a = s.user("ann").await;
     let b = s.user("ben").await;
@@ -37,6 +38,7 @@ async fn send_list_newest_first_and_page() {
 
 #[tokio::test]
 async fn attaching_a_file_shares_it_read_only() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let a = s.user("cat").await;
     let b = s.user("dan").await;
@@ -59,6 +61,7 @@ async fn attaching_a_file_shares_it_read_only() {
 
 #[tokio::test]
 async fn read_receipts_and_hiding() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let a = s.user("fox").await;
     let b = s.user("gil").await;
@@ -83,6 +86,7 @@ async fn read_receipts_and_hiding() {
 
 #[tokio::test]
 async fn message_validation() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let a = s.user("ida").await;
     s.user("jay").await;

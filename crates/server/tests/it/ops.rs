@@ -6,6 +6,7 @@ use reqwest::Method;
 
 #[tokio::test]
 async fn health_and_readiness() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let r = s.anon.request(Method::GET, "/healthz").send().await.unwrap();
     assert_eq!(r.status(), 200);
@@ -17,6 +18,7 @@ async fn health_and_readiness() {
 
 #[tokio::test]
 async fn metrics_are_keyed_by_route_template_and_count_bytes() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let c = s.user("alice").await;
     c.put("secret-name.txt", "12345", &PutOptions::default()).await.unwrap();
@@ -31,6 +33,7 @@ async fn metrics_are_keyed_by_route_template_and_count_bytes() {
 
 #[tokio::test]
 async fn openapi_covers_every_route_and_docs_render() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let doc: serde_json::Value =
         s.anon.request(Method::GET, "/api/v1/openapi.json").send().await.unwrap().json().await.unwrap();
@@ -90,6 +93,7 @@ async fn openapi_covers_every_route_and_docs_render() {
 
 #[tokio::test]
 async fn unknown_routes_and_methods_answer_json_errors() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let r = s.anon.request(Method::GET, "/api/v1/nope").send().await.unwrap();
     assert_eq!(r.status(), 404);

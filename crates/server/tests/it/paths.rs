@@ -7,6 +7,7 @@ use nimbus_client::UploadPart;
 
 #[tokio::test]
 async fn traversal_and_malformed_paths_are_refused_and_nothing_is_stored() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let c = s.user("alice").await;
     let token = c.token().unwrap().to_string();
@@ -66,6 +67,7 @@ async fn traversal_and_malformed_paths_are_refused_and_nothing_is_stored() {
 
 #[tokio::test]
 async fn unicode_paths_are_normalised_to_nfc() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let c = s.user("bob").await;
     let nfd = "cafe\u{301}/menu.txt";

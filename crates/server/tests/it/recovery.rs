@@ -31,6 +31,7 @@ async fn with_smtp(tweak: impl FnOnce(&mut nimbus_server::Config)) -> Option<(Te
 
 #[tokio::test]
 async fn the_mailed_code_resets_the_password_once_and_revokes_sessions() {
+    crate::needs_backend!();
     let Some((s, sink)) = with_smtp(|_| {}).await else { return };
     let c = s.user("alice").await;
     let (status, body) = post(&s, "/api/v1/auth/password-reset", json!({"email": "ALICE@example.org"})).await;
@@ -53,6 +54,7 @@ async fn the_mailed_code_resets_the_password_once_and_revokes_sessions() {
 
 #[tokio::test]
 async fn wrong_burned_and_expired_codes_are_invalid_code() {
+    crate::needs_backend!();
     let Some((s, sink)) = with_smtp(|c| c.password_reset_ttl_secs = 2).await else { return };
     s.user("bob").await;
     post(&s, "/api/v1/auth/password-reset", json!({"email": "bob@example.org"})).await;
@@ -95,6 +97,7 @@ async fn wrong_burned_and_expired_codes_are_invalid_code() {
 
 #[tokio::test]
 async fn unknown_addresses_get_the_same_answer_and_no_mail() {
+    crate::needs_backend!();
     let Some((s, sink)) = with_smtp(|_| {}).await else { return };
     s.user("carol").await;
     let unknown = post(&s, "/api/v1/auth/password-reset", json!({"email": "nobody@example.org"})).await;
@@ -111,6 +114,7 @@ async fn unknown_addresses_get_the_same_answer_and_no_mail() {
 
 #[tokio::test]
 async fn reset_requests_are_rate_limited_per_address() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     for _ in 0..5 {
         assert_eq!(post(&s, "/api/v1/auth/password-reset", json!({"email": "x@example.org"})).await.0, 202);
@@ -143,6 +147,7 @@ async fn login_from(s: &TestServer, user: &str, password: &str, from: &str) -> r
 
 #[tokio::test]
 async fn login_throttling_never_locks_the_owner_out_from_elsewhere() {
+    crate::needs_backend!();
     // Behind a trusted proxy (the test client), X-Forwarded-For names the client.
     let s = TestServer::start_with(|c| c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
     s.user("dave").await;
@@ -166,6 +171,7 @@ async fn login_throttling_never_locks_the_owner_out_from_elsewhere() {
 
 #[tokio::test]
 async fn forwarded_for_is_ignored_without_a_trusted_proxy() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     s.user("erin").await;
     for i in 0..5 {
@@ -185,6 +191,7 @@ const GIF_1X1: &[u8] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\
 
 #[tokio::test]
 async fn avatars_are_checked_by_content_and_served_with_their_type() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let c = s.user("fiona").await;
     let me = c.me().await.unwrap();
@@ -239,6 +246,7 @@ async fn avatars_are_checked_by_content_and_served_with_their_type() {
 
 #[tokio::test]
 async fn public_profiles_show_only_public_fields() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let a = s.user("gina").await;
     a.update_me(&nimbus_api::UpdateMeRequest { first_name: Some("Gina".into()), ..Default::default() }).await.unwrap();

@@ -13,6 +13,7 @@ fn pattern(n: usize, seed: u8) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uploads_around_the_part_size_round_trip_with_ranges() {
+    crate::needs_backend!();
     let Some(s3) = S3Server::start(&["blobs"]).await else { return };
     let s = TestServer::start_with(|c| {
         s3.configure(c, "blobs", "nimbus");
@@ -59,6 +60,7 @@ async fn uploads_around_the_part_size_round_trip_with_ranges() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_uploads_leave_no_object() {
+    crate::needs_backend!();
     let Some(s3) = S3Server::start(&["blobs"]).await else { return };
     let s = TestServer::start_with(|c| {
         s3.configure(c, "blobs", "");
@@ -90,6 +92,7 @@ async fn failed_uploads_leave_no_object() {
 
 #[tokio::test]
 async fn files_on_s3_survive_a_restart_and_bad_settings_are_refused() {
+    crate::needs_backend!();
     let Some(s3) = S3Server::start(&["blobs"]).await else { return };
     let s = TestServer::start_with(|c| s3.configure(c, "blobs", "p")).await;
     let c = s.user("uma").await;

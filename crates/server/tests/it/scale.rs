@@ -10,6 +10,9 @@ use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_instances_on_one_database_and_bucket_are_one_service() {
+    if !crate::common::pg_available() {
+        return;
+    }
     let Some(s3) = S3Server::start(&["shared"]).await else { return };
     let db = PgTestDb::create().await;
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());

@@ -15,6 +15,7 @@ async fn trio(s: &TestServer) -> (Client, Client, Client, nimbus_api::File) {
 
 #[tokio::test]
 async fn sharing_by_username_or_id_is_idempotent_and_listed() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let (owner, reader, _stranger, f) = trio(&s).await;
     let (share, created) = owner.share(&f.id, "RITA").await.unwrap();
@@ -38,6 +39,7 @@ async fn sharing_by_username_or_id_is_idempotent_and_listed() {
 
 #[tokio::test]
 async fn bad_share_targets() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let (owner, _reader, _stranger, f) = trio(&s).await;
     assert_eq!(code(owner.share(&f.id, "nobody").await), (404, "user_not_found".into()));
@@ -50,6 +52,7 @@ async fn bad_share_targets() {
 
 #[tokio::test]
 async fn revoking_a_share_takes_effect_on_the_next_request() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let (owner, reader, _stranger, f) = trio(&s).await;
     let (share, _) = owner.share(&f.id, "rita").await.unwrap();
@@ -63,6 +66,7 @@ async fn revoking_a_share_takes_effect_on_the_next_request() {
 
 #[tokio::test]
 async fn deleting_the_file_or_either_account_removes_shares() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let (owner, reader, stranger, f) = trio(&s).await;
     owner.share(&f.id, "rita").await.unwrap();
@@ -83,6 +87,7 @@ async fn deleting_the_file_or_either_account_removes_shares() {
 
 #[tokio::test]
 async fn shared_listing_pages_newest_first() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let owner = s.user("paula").await;
     let reader = s.user("quinn").await;
@@ -111,6 +116,7 @@ async fn shared_listing_pages_newest_first() {
 /// Every file route × owner / recipient / stranger.
 #[tokio::test]
 async fn permission_matrix() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let (owner, reader, stranger, f) = trio(&s).await;
     owner.share(&f.id, "rita").await.unwrap();

@@ -10,6 +10,7 @@ use tokio::io::AsyncWriteExt;
 
 #[tokio::test]
 async fn uploads_over_the_limit_get_413_and_store_nothing() {
+    crate::needs_backend!();
     let s = TestServer::start_with(|c| c.max_upload_bytes = 1 << 20).await;
     let c = s.user("alice").await;
     let big = vec![9u8; (1 << 20) + 1];
@@ -37,6 +38,7 @@ async fn uploads_over_the_limit_get_413_and_store_nothing() {
 
 #[tokio::test]
 async fn a_cancelled_upload_leaves_no_file_and_no_temporary() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let c = s.user("bob").await;
     let token = c.token().unwrap();
@@ -66,6 +68,7 @@ async fn a_cancelled_upload_leaves_no_file_and_no_temporary() {
 
 #[tokio::test]
 async fn crash_leftovers_are_removed_at_start_up() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let c = s.user("carl").await;
     c.put("keep.txt", "keep me", &PutOptions::default()).await.unwrap();
@@ -87,6 +90,7 @@ async fn crash_leftovers_are_removed_at_start_up() {
 
 #[tokio::test]
 async fn an_upload_over_quota_gets_507_and_stores_nothing() {
+    crate::needs_backend!();
     let s = TestServer::start_with(|c| c.default_quota_bytes = 1000).await;
     let c = s.user("dora").await;
     c.put("a.bin", vec![1u8; 600], &PutOptions::default()).await.unwrap();

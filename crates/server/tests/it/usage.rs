@@ -11,6 +11,7 @@ const MIB: u64 = 1 << 20;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn forty_concurrent_uploads_into_a_ten_upload_quota() {
+    crate::needs_backend!();
     let s = TestServer::start_with(|c| c.default_quota_bytes = 10 * MIB).await;
     let c = s.user("quinn").await;
     let uploads = (0..40).map(|i| {
@@ -41,6 +42,7 @@ async fn forty_concurrent_uploads_into_a_ten_upload_quota() {
 
 #[tokio::test]
 async fn an_upload_that_cannot_fit_is_refused_before_its_body_is_read() {
+    crate::needs_backend!();
     let s = TestServer::start_with(|c| c.default_quota_bytes = MIB).await;
     let c = s.user("rhea").await;
     let token = c.token().unwrap().to_string();
@@ -70,6 +72,7 @@ async fn an_upload_that_cannot_fit_is_refused_before_its_body_is_read() {
 
 #[tokio::test]
 async fn every_path_that_moves_bytes_is_metered() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let owner = s.user("mona").await;
     let reader = s.user("nate").await;
@@ -125,6 +128,7 @@ async fn every_path_that_moves_bytes_is_metered() {
 
 #[tokio::test]
 async fn a_cancelled_download_counts_what_was_sent() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let c = s.user("olga").await;
     let size = 64 * MIB as usize;
@@ -148,6 +152,7 @@ async fn a_cancelled_download_counts_what_was_sent() {
 
 #[tokio::test]
 async fn counters_survive_a_clean_shutdown() {
+    crate::needs_backend!();
     let s = TestServer::start().await;
     let c = s.user("pia").await;
     c.put("a.bin", vec![1u8; 12_345], &PutOptions::default()).await.unwrap();
@@ -164,6 +169,7 @@ async fn counters_survive_a_clean_shutdown() {
 
 #[tokio::test]
 async fn plans_and_activity_are_validated() {
+    crate::needs_backend!();
     let s = TestServer::start_with(|c| {
         c.default_quota_bytes = 1000;
         c.max_quota_bytes = 5000;

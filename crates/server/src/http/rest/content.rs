@@ -2,14 +2,14 @@
 
 use crate::error::Error;
 use crate::http::AppState;
-use crate::http::download::{self, DownloadRequest, content_disposition};
+use crate::http::download::{self, content_disposition};
 use crate::http::error::ApiResult;
 use crate::http::extract::{Auth, Param};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
-use nimbus_api::ErrorBody;
+use nimbus_api::{ErrorBody, Permission};
 
 #[utoipa::path(get, path = "/api/v1/cid/{cid}", tag = "content", params(("cid" = String, Path, description = "a CID in any base or version")),
     responses((status = 200, description = "the bytes, as a download"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
@@ -21,17 +21,18 @@ pub async fn get_by_cid(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let file = s.services.files.by_cid(&who, &cid).await?;
-    let req = DownloadRequest { headers: &headers, charge_to: &who.user.id, inline: false, head_only: false };
-    download::respond(&s.services.files, &file, req).await
+    let permission = if file.owner_id == who.user.id { Permission::Owner } else { Permission::Read };
+    let read = s.services.files.read(file, permission, &download::read_request(&headers, false), &who.user.id).await?;
+    download::respond(read, false)
 }
 
 #[utoipa::path(get, path = "/api/v1/files/{id}/car", tag = "content", params(("id" = String, Path)),
     responses((status = 200, content_type = "application/vnd.ipld.car", description = "CARv1 with the file's CID as its one root"),
         (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_car(State(s): State<AppState>, Auth(who): Auth, Param(id): Param) -> ApiResult<Response> {
-    let (file, _) = s.services.files.visible(&who, &id).await?;
+    let (file, _) = s.services.files.stat(&who, crate::services::FileRef::Id(&id)).await?;
     let body = s.services.files.car_stream(&file, &who.user.id).await?;
-    let name = format!("{}.car", file.path.rsplit('/').next().unwrap_or(&file.path));
+    let name = format!("{}.car", crate::domain::name_of(&file.path));
     let mut builder = Response::builder()
         .header(header::CONTENT_TYPE, "application/vnd.ipld.car; version=1")
         .header(header::CONTENT_DISPOSITION, content_disposition("attachment", &name))

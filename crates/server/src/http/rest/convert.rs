@@ -1,7 +1,8 @@
 //! Records → wire types.
 
-use crate::meta::{FileRecord, LinkRecord, MessageRecord, ShareRecord, UserRecord};
-use nimbus_api::{File, Link, Message, MessageFile, Permission, PublicUser, Share, User, UserRef};
+use crate::domain::name_of;
+use crate::meta::{Entry, FileRecord, FolderRecord, LinkRecord, MessageRecord, ShareRecord, UserRecord};
+use nimbus_api::{File, Folder, Link, Message, MessageFile, Permission, PublicUser, Share, User, UserRef};
 
 pub fn user(u: &UserRecord) -> User {
     User {
@@ -19,7 +20,7 @@ pub fn user(u: &UserRecord) -> User {
 pub fn file(f: &FileRecord, permission: Permission) -> File {
     File {
         id: f.id.clone(),
-        name: f.path.rsplit('/').next().unwrap_or(&f.path).to_string(),
+        name: name_of(&f.path).to_string(),
         path: f.path.clone(),
         size: u64::try_from(f.size).unwrap_or(0),
         content_type: f.content_type.clone(),
@@ -28,8 +29,26 @@ pub fn file(f: &FileRecord, permission: Permission) -> File {
         car_cid: f.car_cid.clone(),
         created_at: f.created_at.rfc3339(),
         updated_at: f.updated_at.rfc3339(),
+        modified_at: f.modified_at.rfc3339(),
         owner: UserRef { id: f.owner_id.clone(), username: f.owner_username.clone() },
         permission,
+    }
+}
+
+pub fn folder(f: &FolderRecord) -> Folder {
+    Folder {
+        path: f.path.clone(),
+        name: name_of(&f.path).to_string(),
+        created_at: f.created_at.rfc3339(),
+        updated_at: f.updated_at.rfc3339(),
+    }
+}
+
+/// A listing item of the caller's own namespace.
+pub fn entry(e: &Entry) -> nimbus_api::Entry {
+    match e {
+        Entry::Folder(f) => nimbus_api::Entry::Folder(folder(f)),
+        Entry::File(f) => nimbus_api::Entry::File(file(f, Permission::Owner)),
     }
 }
 
@@ -62,7 +81,7 @@ pub fn message(m: &MessageRecord) -> Message {
         text: m.body.clone(),
         file: m.file.as_ref().map(|(id, path, size)| MessageFile {
             id: id.clone(),
-            name: path.rsplit('/').next().unwrap_or(path).to_string(),
+            name: crate::domain::name_of(path).to_string(),
             size: (*size).max(0) as u64,
         }),
         created_at: m.created_at.rfc3339(),

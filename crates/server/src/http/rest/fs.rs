@@ -1,14 +1,14 @@
 //! `/api/v1/fs/{path}`: object-store style access by path.
 
 use super::convert;
-use super::files::{DownloadQuery, guess_type};
+use super::files::{DownloadQuery, declared_length, parse_mtime};
 use crate::error::Error;
 use crate::http::AppState;
-use crate::http::download::{self, DownloadRequest};
+use crate::http::download;
 use crate::http::error::ApiResult;
 use crate::http::extract::{ApiQuery, Auth, FsPath};
 use crate::meta::WriteMode;
-use crate::services::PendingUpload;
+use crate::services::{FileRef, PutRequest};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
@@ -17,11 +17,17 @@ use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
 use nimbus_api::{ErrorBody, FileEnvelope, Permission};
 
-#[utoipa::path(put, path = "/api/v1/fs/{path}", tag = "fs", params(("path" = String, Path)),
+/// The request header that sets a file's modification time (Unix seconds).
+pub const MTIME_HEADER: &str = "x-nimbus-mtime";
+
+#[utoipa::path(put, path = "/api/v1/fs/{path}", tag = "fs", summary = "Upload a file by path", params(("path" = String, Path),
+        ("X-Nimbus-Mtime" = Option<String>, Header, description = "the file's modification time, Unix seconds"),
+        ("If-None-Match" = Option<String>, Header, description = "`*`: create only"),
+        ("If-Match" = Option<String>, Header, description = "replace only this content (its ETag)")),
     request_body(content_type = "application/octet-stream", description = "the file's bytes"),
     responses((status = 201, body = FileEnvelope, description = "created"), (status = 200, body = FileEnvelope, description = "replaced"),
-        (status = 412, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody),
-        (status = 507, body = ErrorBody)), security(("bearer" = [])))]
+        (status = 400, body = ErrorBody), (status = 409, body = ErrorBody), (status = 412, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 507, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn put_fs(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -29,30 +35,33 @@ pub async fn put_fs(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
-    let header_str = |name| headers.get(name).and_then(|v: &axum::http::HeaderValue| v.to_str().ok());
-    let declared = header_str(header::CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
-    let mode = match (header_str(header::IF_NONE_MATCH), header_str(header::IF_MATCH)) {
+    let header_str = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if headers.contains_key(header::CONTENT_RANGE) {
+        // RFC 9110 §14.5: a partial PUT must not be taken as the whole file.
+        return Err(Error::BadRequest(
+            "Content-Range is not supported on PUT: send the whole file, or resume through /api/v1/uploads".into(),
+        )
+        .into());
+    }
+    let mode = match (header_str("if-none-match"), header_str("if-match")) {
         (Some(v), _) if v.trim() == "*" => WriteMode::CreateOnly,
         (_, Some(tag)) => WriteMode::IfMatch(tag.trim().trim_start_matches("W/").trim_matches('"').to_string()),
         _ => WriteMode::Overwrite,
     };
-    if mode == WriteMode::CreateOnly && s.services.files.by_path(&who, &path).await.is_ok() {
-        return Err(Error::PreconditionFailed.into());
-    }
-    // Refuse what can be refused before reading the body.
-    let mut budget = s.services.files.upload_budget(&who.user.id).await?;
-    s.services.files.refuse_declared_file(&budget, &path, &mode, declared).await?;
-    let content_type = header_str(header::CONTENT_TYPE).map(str::to_string).unwrap_or_else(|| guess_type(&path));
+    let req = PutRequest {
+        path,
+        mode,
+        content_type: header_str("content-type").map(str::to_string),
+        declared_len: declared_length(&headers),
+        modified_at: header_str(MTIME_HEADER).map(|v| parse_mtime(v, "X-Nimbus-Mtime")).transpose()?,
+    };
     let stream = body.into_data_stream().map_err(|e| Error::BadRequest(format!("upload interrupted: {e}")));
-    let blob = s.services.files.stage_within(&mut budget, &path, &mode, stream).await?;
-    let pending = PendingUpload { path, mode, content_type, blob };
-    let mut committed = s.services.files.commit(&who.user.id, vec![pending]).await?;
-    let c = committed.pop().ok_or_else(|| Error::Internal(anyhow::anyhow!("commit returned no file")))?;
-    let status = if c.created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(FileEnvelope { file: convert::file(&c.file, Permission::Owner) })).into_response())
+    let w = s.services.files.put(&who, req, stream).await?;
+    let status = if w.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(FileEnvelope { file: convert::file(&w.file, Permission::Owner) })).into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/fs/{path}", tag = "fs", params(("path" = String, Path), DownloadQuery),
+#[utoipa::path(get, path = "/api/v1/fs/{path}", tag = "fs", summary = "Download a file by path", params(("path" = String, Path), DownloadQuery),
     responses((status = 200, description = "the bytes"), (status = 206, description = "a range"), (status = 304),
         (status = 404, body = ErrorBody), (status = 416, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_fs(
@@ -62,13 +71,11 @@ pub async fn get_fs(
     ApiQuery(q): ApiQuery<DownloadQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let file = s.services.files.by_path(&who, &path).await?;
-    let req =
-        DownloadRequest { headers: &headers, charge_to: &who.user.id, inline: q.wants_inline(), head_only: false };
-    download::respond(&s.services.files, &file, req).await
+    let read = s.services.files.open(&who, FileRef::Path(&path), &download::read_request(&headers, false)).await?;
+    download::respond(read, q.wants_inline())
 }
 
-#[utoipa::path(head, path = "/api/v1/fs/{path}", tag = "fs", params(("path" = String, Path)),
+#[utoipa::path(head, path = "/api/v1/fs/{path}", tag = "fs", summary = "A file's download headers by path", params(("path" = String, Path)),
     responses((status = 200, description = "headers only"), (status = 404)), security(("bearer" = [])))]
 pub async fn head_fs(
     State(s): State<AppState>,
@@ -76,14 +83,13 @@ pub async fn head_fs(
     FsPath(path): FsPath,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let file = s.services.files.by_path(&who, &path).await?;
-    let req = DownloadRequest { headers: &headers, charge_to: &who.user.id, inline: false, head_only: true };
-    download::respond(&s.services.files, &file, req).await
+    let read = s.services.files.open(&who, FileRef::Path(&path), &download::read_request(&headers, true)).await?;
+    download::respond(read, false)
 }
 
-#[utoipa::path(delete, path = "/api/v1/fs/{path}", tag = "fs", params(("path" = String, Path)),
+#[utoipa::path(delete, path = "/api/v1/fs/{path}", tag = "fs", summary = "Delete a file by path", params(("path" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn delete_fs(State(s): State<AppState>, Auth(who): Auth, FsPath(path): FsPath) -> ApiResult<StatusCode> {
-    s.services.files.delete_path(&who, &path).await?;
+    s.services.files.delete(&who, FileRef::Path(&path)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

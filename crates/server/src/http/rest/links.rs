@@ -3,7 +3,7 @@
 
 use super::convert;
 use crate::http::AppState;
-use crate::http::download::{self, DownloadRequest};
+use crate::http::download;
 use crate::http::error::ApiResult;
 use crate::http::extract::{ApiJson, Auth, ClientAddr, Param};
 use crate::meta::LinkRecord;
@@ -11,7 +11,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use nimbus_api::{CreateLinkRequest, DownloadUrl, DownloadUrlRequest, ErrorBody, Link, LinkEnvelope, Page};
+use nimbus_api::{CreateLinkRequest, DownloadUrl, DownloadUrlRequest, ErrorBody, Link, LinkEnvelope, Page, Permission};
 
 /// The server's public root: the configured `public_url`, else the request's `Host`.
 pub fn public_base(s: &AppState, headers: &HeaderMap) -> String {
@@ -74,12 +74,11 @@ pub async fn link_content(
     // A HEAD moves no bytes, so it does not count against a download limit.
     let head_only = method == Method::HEAD;
     let file = s.services.links.authorize_download(&token, password, &client.to_string(), !head_only).await?;
-    download::respond(
-        &s.services.files,
-        &file,
-        DownloadRequest { headers: &headers, charge_to: &file.owner_id, inline: false, head_only },
-    )
-    .await
+    // Downloads through links and signed URLs count against the file owner.
+    let owner = file.owner_id.clone();
+    let read =
+        s.services.files.read(file, Permission::Read, &download::read_request(&headers, head_only), &owner).await?;
+    download::respond(read, false)
 }
 
 #[utoipa::path(post, path = "/api/v1/files/{id}/download-url", tag = "links", params(("id" = String, Path)), request_body = DownloadUrlRequest,
@@ -105,12 +104,11 @@ pub async fn signed_download(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let file = s.services.links.resolve_signed(&token).await?;
-    // Downloads through links and signed URLs count against the file owner.
-    let req = DownloadRequest {
-        headers: &headers,
-        charge_to: &file.owner_id,
-        inline: false,
-        head_only: method == Method::HEAD,
-    };
-    download::respond(&s.services.files, &file, req).await
+    let owner = file.owner_id.clone();
+    let read = s
+        .services
+        .files
+        .read(file, Permission::Read, &download::read_request(&headers, method == Method::HEAD), &owner)
+        .await?;
+    download::respond(read, false)
 }

@@ -6,6 +6,7 @@ mod content;
 mod convert;
 mod devices;
 mod files;
+mod folders;
 mod fs;
 mod links;
 mod me;
@@ -20,6 +21,7 @@ pub use admin::*;
 pub use content::*;
 pub use devices::*;
 pub use files::*;
+pub use folders::*;
 pub use fs::*;
 pub use links::*;
 pub use me::*;
@@ -45,6 +47,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/files", get(list_files).post(upload_files).layer(DefaultBodyLimit::disable()))
         .route("/api/v1/files/{id}", get(get_file).patch(move_file).delete(delete_file))
         .route("/api/v1/files/{id}/content", get(download_file))
+        .route("/api/v1/files/{id}/copy", post(copy_file))
+        .route("/api/v1/folders", post(create_folder))
+        .route("/api/v1/folders/{*path}", get(get_folder).patch(move_folder).delete(delete_folder))
         .route("/api/v1/files/{id}/car", get(get_car))
         .route("/api/v1/cid/{cid}", get(get_by_cid))
         .route("/api/v1/files/{id}/shares", get(list_shares).post(create_share))

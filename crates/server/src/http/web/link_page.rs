@@ -41,7 +41,7 @@ fn human_size(n: i64) -> String {
     responses((status = 200, content_type = "text/html", description = "the link's page"), (status = 404, description = "link_not_found")))]
 pub async fn link_page(State(s): State<AppState>, Param(token): Param) -> ApiResult<impl IntoResponse> {
     let (link, file) = s.services.links.resolve(&token).await?;
-    let name = escape(file.path.rsplit('/').next().unwrap_or(&file.path));
+    let name = escape(crate::domain::name_of(&file.path));
     let href = format!("/s/{}/content", escape(&token));
     let size = human_size(file.size);
     let nonce = new_id();
@@ -60,9 +60,8 @@ document.getElementById('f').addEventListener('submit', async (e) => {{
   a.click();
 }});
 </script>"#,
-            name_js = serde_json::to_string(file.path.rsplit('/').next().unwrap_or("download"))
-                .unwrap_or_default()
-                .replace('<', "\\u003c")
+            name_js =
+                serde_json::to_string(crate::domain::name_of(&file.path)).unwrap_or_default().replace('<', "\\u003c")
         )
     } else {
         format!(r#"<a class="button" href="{href}" download>Download</a>"#)

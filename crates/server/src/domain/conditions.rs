@@ -1,4 +1,5 @@
-//! HTTP range and conditional-request rules for downloads (RFC 9110 §13–14).
+//! Range and conditional-read rules (RFC 9110 §13–14), shared by every front that reads
+//! files: REST, links, WebDAV and S3 all ask the file service with the same values.
 
 use std::ops::Range;
 

@@ -1,9 +1,10 @@
-//! Users' own buckets in SQL.
+//! Users' own S3 buckets in SQL; the secret is stored sealed.
 
-use super::StorageRecord;
 use super::sql::{SqlMetaStore, get_i64, get_str};
+use super::*;
 use crate::domain::Timestamp;
 use crate::error::Result;
+use async_trait::async_trait;
 use sqlx::any::AnyRow;
 
 const COLUMNS: &str =
@@ -24,15 +25,27 @@ fn storage_from_row(r: &AnyRow) -> Result<StorageRecord> {
     })
 }
 
-impl SqlMetaStore {
-    pub(super) async fn storage_where_sql(&self, by_user: bool, value: &str) -> Result<Option<StorageRecord>> {
-        let column = if by_user { "user_id" } else { "id" };
-        let sql = format!("SELECT {COLUMNS} FROM user_storage WHERE {column} = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(value).fetch_optional(&self.pool).await?;
-        row.as_ref().map(storage_from_row).transpose()
+/// Users' own buckets.
+#[async_trait]
+pub trait UserBucketMeta {
+    async fn user_storage(&self, user_id: &str) -> Result<Option<StorageRecord>>;
+    async fn user_storage_by_id(&self, id: &str) -> Result<Option<StorageRecord>>;
+    /// Sets the user's bucket, replacing an earlier one.
+    async fn set_user_storage(&self, storage: &StorageRecord) -> Result<()>;
+    async fn delete_user_storage(&self, user_id: &str) -> Result<bool>;
+}
+
+#[async_trait]
+impl UserBucketMeta for SqlMetaStore {
+    async fn user_storage(&self, user_id: &str) -> Result<Option<StorageRecord>> {
+        self.storage_where(true, user_id).await
     }
 
-    pub(super) async fn set_user_storage_sql(&self, s: &StorageRecord) -> Result<()> {
+    async fn user_storage_by_id(&self, id: &str) -> Result<Option<StorageRecord>> {
+        self.storage_where(false, id).await
+    }
+
+    async fn set_user_storage(&self, s: &StorageRecord) -> Result<()> {
         let mut tx = self.begin().await?;
         sqlx::query("DELETE FROM user_storage WHERE user_id = $1").bind(&s.user_id).execute(&mut *tx).await?;
         sqlx::query(
@@ -55,16 +68,17 @@ impl SqlMetaStore {
         Ok(())
     }
 
-    pub(super) async fn delete_user_storage_sql(&self, user_id: &str) -> Result<bool> {
+    async fn delete_user_storage(&self, user_id: &str) -> Result<bool> {
         let r = sqlx::query("DELETE FROM user_storage WHERE user_id = $1").bind(user_id).execute(&self.pool).await?;
         Ok(r.rows_affected() > 0)
     }
+}
 
-    pub(super) async fn store_in_use_sql(&self, store: &str) -> Result<bool> {
-        let row = sqlx::query("SELECT id FROM contents WHERE store = $1 LIMIT 1")
-            .bind(store)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.is_some())
+impl SqlMetaStore {
+    async fn storage_where(&self, by_user: bool, value: &str) -> Result<Option<StorageRecord>> {
+        let column = if by_user { "user_id" } else { "id" };
+        let sql = format!("SELECT {COLUMNS} FROM user_storage WHERE {column} = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(value).fetch_optional(&self.pool).await?;
+        row.as_ref().map(storage_from_row).transpose()
     }
 }

@@ -1,0 +1,91 @@
+//! Stored contents in SQL: CAR export bookkeeping and reclamation of contents no file
+//! references any more.
+
+use super::sql::{SqlMetaStore, get_i64, get_str};
+use super::{CarJob, ReclaimedBlob};
+use crate::error::Result;
+use async_trait::async_trait;
+
+/// Contents (one row per stored blob per store), apart from the files that use them.
+#[async_trait]
+pub trait ContentMeta {
+    /// Referenced contents whose `car_cid` is not computed yet.
+    async fn contents_missing_car(&self, limit: u32) -> Result<Vec<CarJob>>;
+    async fn set_car(&self, content_id: &str, car_cid: &str, car_size: i64) -> Result<()>;
+    /// Content rows no file references any more (up to `limit`).
+    async fn unreferenced_contents(&self, limit: u32) -> Result<Vec<String>>;
+    /// Deletes the content row if it is still unreferenced and returns its blob key, so
+    /// the caller may delete the blob. A concurrent upload of the same bytes either
+    /// revived the row first (nothing is deleted) or will insert a new row with its own
+    /// blob key, so no committed file ever loses its bytes.
+    async fn reclaim_content(&self, content_id: &str) -> Result<Option<ReclaimedBlob>>;
+    /// Whether any content row points at this blob key.
+    async fn blob_key_in_use(&self, blob_key: &str) -> Result<bool>;
+    /// Whether any content (live, or awaiting reclamation) is kept in `store`.
+    async fn store_in_use(&self, store: &str) -> Result<bool>;
+}
+
+#[async_trait]
+impl ContentMeta for SqlMetaStore {
+    async fn contents_missing_car(&self, limit: u32) -> Result<Vec<CarJob>> {
+        let rows = sqlx::query(
+            "SELECT id, store, blob_key, cid, size FROM contents WHERE car_cid IS NULL AND cid IS NOT NULL AND refcount > 0 LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CarJob {
+                    content_id: get_str(r, "id")?,
+                    store: get_str(r, "store")?,
+                    blob_key: get_str(r, "blob_key")?,
+                    cid: get_str(r, "cid")?,
+                    size: get_i64(r, "size")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn set_car(&self, content_id: &str, car_cid: &str, car_size: i64) -> Result<()> {
+        sqlx::query("UPDATE contents SET car_cid = $1, car_size = $2 WHERE id = $3")
+            .bind(car_cid)
+            .bind(car_size)
+            .bind(content_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn unreferenced_contents(&self, limit: u32) -> Result<Vec<String>> {
+        let rows = sqlx::query("SELECT id FROM contents WHERE refcount = 0 LIMIT $1")
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| get_str(r, "id")).collect()
+    }
+
+    async fn reclaim_content(&self, content_id: &str) -> Result<Option<ReclaimedBlob>> {
+        let row = sqlx::query("DELETE FROM contents WHERE id = $1 AND refcount = 0 RETURNING store, blob_key")
+            .bind(content_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok(ReclaimedBlob { store: get_str(&r, "store")?, blob_key: get_str(&r, "blob_key")? })).transpose()
+    }
+
+    async fn blob_key_in_use(&self, key: &str) -> Result<bool> {
+        let row = sqlx::query("SELECT id FROM contents WHERE blob_key = $1 LIMIT 1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
+    async fn store_in_use(&self, store: &str) -> Result<bool> {
+        let row = sqlx::query("SELECT id FROM contents WHERE store = $1 LIMIT 1")
+            .bind(store)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+}
