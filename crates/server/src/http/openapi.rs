@@ -15,7 +15,8 @@ use utoipa_swagger_ui::SwaggerUi;
     paths(
         rest::register, rest::login, rest::logout,
         rest::get_me, rest::patch_me, rest::change_password, rest::delete_me,
-        rest::upload_files, rest::list_files, rest::get_file, rest::move_file, rest::delete_file, rest::download_file,
+        rest::upload_files, rest::list_files, rest::get_file, rest::move_file, rest::copy_file, rest::delete_file, rest::download_file,
+        rest::create_folder, rest::get_folder, rest::move_folder, rest::delete_folder,
         rest::put_fs, rest::get_fs, rest::head_fs, rest::delete_fs,
         rest::get_by_cid, rest::get_car,
         rest::create_share, rest::list_shares, rest::delete_share, rest::list_shared,

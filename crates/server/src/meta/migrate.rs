@@ -26,6 +26,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
 ];
 
 pub async fn run(pool: &AnyPool, backend: Backend) -> anyhow::Result<()> {
+    run_to(pool, backend, i64::MAX).await
+}
+
+/// Applies the migrations up to and including `last` (tests start from old schemas).
+async fn run_to(pool: &AnyPool, backend: Backend, last: i64) -> anyhow::Result<()> {
     let migrations = match backend {
         Backend::Sqlite => SQLITE,
         Backend::Postgres => POSTGRES,
@@ -34,7 +39,7 @@ pub async fn run(pool: &AnyPool, backend: Backend) -> anyhow::Result<()> {
         .execute(pool)
         .await
         .context("creating the migrations table")?;
-    for (version, name, sql) in migrations {
+    for (version, name, sql) in migrations.iter().filter(|m| m.0 <= last) {
         let mut tx = pool.begin().await?;
         // On PostgreSQL, serialise concurrent start-ups of several instances.
         if backend == Backend::Postgres {
@@ -112,4 +117,53 @@ fn split_statements(sql: &str) -> Vec<String> {
         .map(|s| s.trim().trim_end_matches(';').to_string())
         .filter(|s| !s.is_empty())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::Row;
+
+    /// Data written before folders existed keeps every folder its paths implied.
+    #[tokio::test]
+    async fn files_of_an_older_schema_get_their_folders() {
+        sqlx::any::install_default_drivers();
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display());
+        let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&url).await.unwrap();
+        run_to(&pool, Backend::Sqlite, 6).await.unwrap();
+        for sql in [
+            "INSERT INTO users (id, username, username_key, password_hash, quota_bytes, created_at) \
+             VALUES ('u1', 'Alice', 'alice', 'x', 100, 1)",
+            "INSERT INTO contents (id, store, sha256, size, blob_key, refcount, created_at) \
+             VALUES ('c1', 'local', 'ab', 1, 'k', 3, 1)",
+            "INSERT INTO files (id, owner_id, path, content_id, size, content_type, created_at, updated_at) \
+             VALUES ('f1', 'u1', 'Pets/2024/Cat.jpg', 'c1', 1, 'image/jpeg', 5, 6)",
+            "INSERT INTO files (id, owner_id, path, content_id, size, content_type, created_at, updated_at) \
+             VALUES ('f2', 'u1', 'Pets/dog.jpg', 'c1', 1, 'image/jpeg', 5, 6)",
+            "INSERT INTO files (id, owner_id, path, content_id, size, content_type, created_at, updated_at) \
+             VALUES ('f3', 'u1', 'top.txt', 'c1', 1, 'text/plain', 5, 6)",
+        ] {
+            sqlx::query(sql).execute(&pool).await.unwrap();
+        }
+        run(&pool, Backend::Sqlite).await.unwrap();
+        let folders: Vec<(String, String, String)> =
+            sqlx::query("SELECT path, dir, name_key FROM folders WHERE owner_id = 'u1' ORDER BY path")
+                .fetch_all(&pool)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| (r.get(0), r.get(1), r.get(2)))
+                .collect();
+        let expect = |p: &str, d: &str, n: &str| (p.to_string(), d.to_string(), n.to_string());
+        assert_eq!(folders, [expect("Pets", "", "pets"), expect("Pets/2024", "Pets", "2024")]);
+        let row =
+            sqlx::query("SELECT dir, name_key, modified_at FROM files WHERE id = 'f1'").fetch_one(&pool).await.unwrap();
+        let (d, n, m): (String, String, i64) = (row.get(0), row.get(1), row.get(2));
+        assert_eq!((d.as_str(), n.as_str(), m), ("Pets/2024", "cat.jpg", 6), "modified_at starts as updated_at");
+        // Running again changes nothing.
+        run(&pool, Backend::Sqlite).await.unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM folders").fetch_one(&pool).await.unwrap();
+        assert_eq!(n, 2);
+    }
 }

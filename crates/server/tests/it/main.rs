@@ -12,6 +12,7 @@ mod devices;
 mod downloads;
 mod external;
 mod files;
+mod folders;
 mod isolation;
 mod links;
 mod messages;

@@ -48,6 +48,9 @@ async fn openapi_covers_every_route_and_docs_render() {
         ("/api/v1/files", &["get", "post"]),
         ("/api/v1/files/{id}", &["get", "patch", "delete"]),
         ("/api/v1/files/{id}/content", &["get"]),
+        ("/api/v1/files/{id}/copy", &["post"]),
+        ("/api/v1/folders", &["post"]),
+        ("/api/v1/folders/{path}", &["get", "patch", "delete"]),
         ("/api/v1/fs/{path}", &["get", "head", "put", "delete"]),
         ("/api/v1/files/{id}/car", &["get"]),
         ("/api/v1/cid/{cid}", &["get"]),
@@ -89,6 +92,60 @@ async fn openapi_covers_every_route_and_docs_render() {
     let page = client.get(format!("{}/api/docs/", s.base)).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("swagger"), "the docs page is Swagger UI");
+}
+
+/// Query parameters are declared `in: query` and optional, path parameters `in: path`
+/// and required, and every operation has one summary: generated clients depend on it.
+#[tokio::test]
+async fn openapi_parameters_and_summaries_are_right() {
+    crate::needs_backend!();
+    let s = TestServer::start().await;
+    let doc: serde_json::Value =
+        s.anon.request(Method::GET, "/api/v1/openapi.json").send().await.unwrap().json().await.unwrap();
+    let mut query_params = std::collections::BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let summary = op["summary"].as_str().unwrap_or("");
+            assert!(!summary.is_empty(), "{method} {path} has no summary");
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let (name, place) = (p["name"].as_str().unwrap(), p["in"].as_str().unwrap());
+                let required = p["required"].as_bool().unwrap_or(false);
+                match place {
+                    "path" => {
+                        assert!(
+                            path.contains(&format!("{{{name}}}")),
+                            "{method} {path}: '{name}' is no path parameter"
+                        );
+                        assert!(required, "{method} {path}: path parameter '{name}' must be required");
+                    }
+                    "query" => {
+                        assert!(!required, "{method} {path}: query parameter '{name}' must be optional");
+                        query_params.insert(name.to_string());
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    for name in ["prefix", "delimiter", "q", "limit", "cursor", "dir", "on_conflict", "inline", "box"] {
+        assert!(query_params.contains(name), "'{name}' is not declared as a query parameter");
+    }
+}
+
+/// Unknown query parameters are refused, naming them, instead of silently doing nothing.
+#[tokio::test]
+async fn unknown_query_parameters_are_refused_by_name() {
+    crate::needs_backend!();
+    let s = TestServer::start().await;
+    let c = s.user("alice").await;
+    for url in ["/api/v1/files?sort=name", "/api/v1/shared?order=asc", "/api/v1/messages?folder=x"] {
+        let r = c.request(Method::GET, url).send().await.unwrap();
+        assert_eq!(r.status(), 400, "{url}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "bad_request");
+        let unknown = url.split(['?', '=']).nth(1).unwrap();
+        assert!(body["error"]["message"].as_str().unwrap().contains(unknown), "{url}: {body}");
+    }
 }
 
 #[tokio::test]

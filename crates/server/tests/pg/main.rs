@@ -20,6 +20,8 @@ mod downloads;
 mod external;
 #[path = "../it/files.rs"]
 mod files;
+#[path = "../it/folders.rs"]
+mod folders;
 #[path = "../it/isolation.rs"]
 mod isolation;
 #[path = "../it/links.rs"]

@@ -14,7 +14,7 @@ use nimbus_api::{
     UserEnvelope,
 };
 
-#[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts", request_body = RegisterRequest,
+#[utoipa::path(post, path = "/api/v1/auth/register", summary = "Create an account", tag = "accounts", request_body = RegisterRequest,
     responses((status = 201, body = UserEnvelope), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn register(
     State(s): State<AppState>,
@@ -24,7 +24,7 @@ pub async fn register(
     Ok((StatusCode::CREATED, Json(UserEnvelope { user: convert::user(&user) })))
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = LoginRequest,
+#[utoipa::path(post, path = "/api/v1/auth/login", summary = "Sign in with a username or email and password", tag = "accounts", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(s): State<AppState>,
@@ -53,7 +53,7 @@ pub fn login_response(s: &AppState, login: NewLogin) -> ApiResult<(HeaderMap, Js
     Ok((headers, Json(body)))
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts",
+#[utoipa::path(post, path = "/api/v1/auth/logout", summary = "Sign out (revoke this token or session)", tag = "accounts",
     responses((status = 204), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn logout(State(s): State<AppState>, Auth(who): Auth) -> ApiResult<impl IntoResponse> {
     s.services.accounts.logout(&who).await?;
@@ -61,7 +61,7 @@ pub async fn logout(State(s): State<AppState>, Auth(who): Auth) -> ApiResult<imp
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]))
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "accounts", request_body = PasswordResetRequest,
+#[utoipa::path(post, path = "/api/v1/auth/password-reset", summary = "Ask for a password-reset code by mail", tag = "accounts", request_body = PasswordResetRequest,
     responses((status = 202, body = Empty, description = "always, known address or not"), (status = 429, body = ErrorBody)))]
 pub async fn request_password_reset(
     State(s): State<AppState>,
@@ -72,7 +72,7 @@ pub async fn request_password_reset(
     Ok((StatusCode::ACCEPTED, Json(Empty {})))
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "accounts", request_body = PasswordResetConfirm,
+#[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", summary = "Set a new password with the mailed code", tag = "accounts", request_body = PasswordResetConfirm,
     responses((status = 204), (status = 422, body = ErrorBody, description = "invalid_code, or validation_failed for the new password"),
         (status = 429, body = ErrorBody)))]
 pub async fn confirm_password_reset(

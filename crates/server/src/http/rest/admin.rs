@@ -13,12 +13,14 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 #[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AdminListQuery {
     limit: Option<u32>,
     cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin", params(AdminListQuery),
+#[utoipa::path(get, path = "/api/v1/admin/users", summary = "Users and their usage (admin)", tag = "admin", params(AdminListQuery),
     responses((status = 200, body = Page<AdminUser>), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn admin_list_users(
     State(s): State<AppState>,
@@ -34,7 +36,7 @@ pub async fn admin_list_users(
     Ok(Json(Page { items, next_cursor: page.next_cursor }))
 }
 
-#[utoipa::path(patch, path = "/api/v1/admin/users/{id}", tag = "admin", params(("id" = String, Path)), request_body = AdminUserPatch,
+#[utoipa::path(patch, path = "/api/v1/admin/users/{id}", summary = "Change a user (admin)", tag = "admin", params(("id" = String, Path)), request_body = AdminUserPatch,
     responses((status = 200, body = UserEnvelope), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn admin_patch_user(

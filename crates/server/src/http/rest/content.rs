@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use nimbus_api::{ErrorBody, Permission};
 
-#[utoipa::path(get, path = "/api/v1/cid/{cid}", tag = "content", params(("cid" = String, Path, description = "a CID in any base or version")),
+#[utoipa::path(get, path = "/api/v1/cid/{cid}", summary = "Download a file by its CID", tag = "content", params(("cid" = String, Path, description = "a CID in any base or version")),
     responses((status = 200, description = "the bytes, as a download"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_by_cid(
@@ -26,7 +26,7 @@ pub async fn get_by_cid(
     download::respond(read, false)
 }
 
-#[utoipa::path(get, path = "/api/v1/files/{id}/car", tag = "content", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/files/{id}/car", summary = "A file as a CARv1 archive", tag = "content", params(("id" = String, Path)),
     responses((status = 200, content_type = "application/vnd.ipld.car", description = "CARv1 with the file's CID as its one root"),
         (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_car(State(s): State<AppState>, Auth(who): Auth, Param(id): Param) -> ApiResult<Response> {

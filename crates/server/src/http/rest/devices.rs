@@ -22,7 +22,7 @@ fn device_json(d: &DeviceRecord, secret: Option<String>) -> Device {
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/me/devices", tag = "devices", request_body = CreateDeviceRequest,
+#[utoipa::path(post, path = "/api/v1/me/devices", summary = "Add a device", tag = "devices", request_body = CreateDeviceRequest,
     responses((status = 201, body = DeviceEnvelope, description = "the device, with its secret shown this once"),
         (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create_device(
@@ -34,21 +34,21 @@ pub async fn create_device(
     Ok((StatusCode::CREATED, Json(DeviceEnvelope { device: device_json(&device, Some(secret)) })))
 }
 
-#[utoipa::path(get, path = "/api/v1/me/devices", tag = "devices",
+#[utoipa::path(get, path = "/api/v1/me/devices", summary = "Your devices", tag = "devices",
     responses((status = 200, body = Page<Device>)), security(("bearer" = [])))]
 pub async fn list_devices(State(s): State<AppState>, Auth(who): Auth) -> ApiResult<Json<Page<Device>>> {
     let devices = s.services.devices.list(&who).await?;
     Ok(Json(Page { items: devices.iter().map(|d| device_json(d, None)).collect(), next_cursor: None }))
 }
 
-#[utoipa::path(delete, path = "/api/v1/me/devices/{id}", tag = "devices", params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/api/v1/me/devices/{id}", summary = "Remove a device", tag = "devices", params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn delete_device(State(s): State<AppState>, Auth(who): Auth, Param(id): Param) -> ApiResult<StatusCode> {
     s.services.devices.remove(&who, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/device", tag = "accounts", request_body = DeviceLoginRequest,
+#[utoipa::path(post, path = "/api/v1/auth/device", summary = "Sign in as a device", tag = "accounts", request_body = DeviceLoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn device_login(
     State(s): State<AppState>,

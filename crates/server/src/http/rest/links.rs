@@ -27,7 +27,7 @@ fn link_json(s: &AppState, headers: &HeaderMap, link: &LinkRecord) -> Link {
     convert::link(link, &token, &format!("{}/s/{token}", public_base(s, headers)))
 }
 
-#[utoipa::path(post, path = "/api/v1/files/{id}/links", tag = "links", params(("id" = String, Path)), request_body = CreateLinkRequest,
+#[utoipa::path(post, path = "/api/v1/files/{id}/links", summary = "Create a public link", tag = "links", params(("id" = String, Path)), request_body = CreateLinkRequest,
     responses((status = 201, body = LinkEnvelope), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create_link(
@@ -41,7 +41,7 @@ pub async fn create_link(
     Ok((StatusCode::CREATED, Json(LinkEnvelope { link: link_json(&s, &headers, &link) })))
 }
 
-#[utoipa::path(get, path = "/api/v1/files/{id}/links", tag = "links", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/files/{id}/links", summary = "A file's public links", tag = "links", params(("id" = String, Path)),
     responses((status = 200, body = Page<Link>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_links(
     State(s): State<AppState>,
@@ -53,14 +53,14 @@ pub async fn list_links(
     Ok(Json(Page { items: links.iter().map(|l| link_json(&s, &headers, l)).collect(), next_cursor: None }))
 }
 
-#[utoipa::path(delete, path = "/api/v1/links/{id}", tag = "links", params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/api/v1/links/{id}", summary = "Revoke a public link", tag = "links", params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn delete_link(State(s): State<AppState>, Auth(who): Auth, Param(id): Param) -> ApiResult<StatusCode> {
     s.services.links.revoke(&who, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/s/{token}/content", tag = "links", params(("token" = String, Path), ("X-Link-Password" = Option<String>, Header)),
+#[utoipa::path(get, path = "/s/{token}/content", summary = "Download through a public link", tag = "links", params(("token" = String, Path), ("X-Link-Password" = Option<String>, Header)),
     responses((status = 200, description = "the bytes"), (status = 206, description = "a range"), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn link_content(
@@ -81,7 +81,7 @@ pub async fn link_content(
     download::respond(read, false)
 }
 
-#[utoipa::path(post, path = "/api/v1/files/{id}/download-url", tag = "links", params(("id" = String, Path)), request_body = DownloadUrlRequest,
+#[utoipa::path(post, path = "/api/v1/files/{id}/download-url", summary = "Create a signed download URL", tag = "links", params(("id" = String, Path)), request_body = DownloadUrlRequest,
     responses((status = 200, body = DownloadUrl), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create_download_url(
     State(s): State<AppState>,
@@ -95,7 +95,7 @@ pub async fn create_download_url(
     Ok(Json(DownloadUrl { url, expires_at: expires_at.rfc3339() }))
 }
 
-#[utoipa::path(get, path = "/api/v1/signed/{token}", tag = "links", params(("token" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/signed/{token}", summary = "Download through a signed URL", tag = "links", params(("token" = String, Path)),
     responses((status = 200, description = "the bytes"), (status = 206, description = "a range"), (status = 404, body = ErrorBody)))]
 pub async fn signed_download(
     State(s): State<AppState>,

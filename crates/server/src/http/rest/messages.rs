@@ -13,7 +13,7 @@ use nimbus_api::{ErrorBody, Message, MessageEnvelope, Page, SendMessageRequest};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-#[utoipa::path(post, path = "/api/v1/messages", tag = "messages", request_body = SendMessageRequest,
+#[utoipa::path(post, path = "/api/v1/messages", summary = "Send a message", tag = "messages", request_body = SendMessageRequest,
     responses((status = 201, body = MessageEnvelope), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn send_message(
     State(s): State<AppState>,
@@ -32,6 +32,8 @@ pub enum BoxParam {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct MessagesQuery {
     /// `inbox` (default) or `sent`.
     #[param(inline)]
@@ -40,7 +42,7 @@ pub struct MessagesQuery {
     cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/messages", tag = "messages", params(MessagesQuery),
+#[utoipa::path(get, path = "/api/v1/messages", summary = "Your inbox or sent messages", tag = "messages", params(MessagesQuery),
     responses((status = 200, body = Page<Message>), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_messages(
     State(s): State<AppState>,
@@ -55,14 +57,14 @@ pub async fn list_messages(
     Ok(Json(Page { items: page.items.iter().map(convert::message).collect(), next_cursor: page.next_cursor }))
 }
 
-#[utoipa::path(post, path = "/api/v1/messages/{id}/read", tag = "messages", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/messages/{id}/read", summary = "Mark a message read", tag = "messages", params(("id" = String, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn mark_read(State(s): State<AppState>, Auth(who): Auth, Param(id): Param) -> ApiResult<StatusCode> {
     s.services.messages.mark_read(&who, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(delete, path = "/api/v1/messages/{id}", tag = "messages", params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/api/v1/messages/{id}", summary = "Hide a message from your mailbox", tag = "messages", params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn delete_message(State(s): State<AppState>, Auth(who): Auth, Param(id): Param) -> ApiResult<StatusCode> {
     s.services.messages.hide(&who, &id).await?;

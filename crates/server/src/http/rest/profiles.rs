@@ -13,7 +13,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use nimbus_api::{ErrorBody, PublicUserEnvelope};
 
-#[utoipa::path(put, path = "/api/v1/me/avatar", tag = "me",
+#[utoipa::path(put, path = "/api/v1/me/avatar", summary = "Set your avatar", tag = "me",
     request_body(content_type = "image/*", description = "PNG, JPEG, GIF or WebP, at most 5 MiB (checked by content)"),
     responses((status = 204), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn put_avatar(State(s): State<AppState>, Auth(who): Auth, body: Body) -> ApiResult<StatusCode> {
@@ -24,13 +24,13 @@ pub async fn put_avatar(State(s): State<AppState>, Auth(who): Auth, body: Body) 
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(delete, path = "/api/v1/me/avatar", tag = "me", responses((status = 204)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/me/avatar", summary = "Remove your avatar", tag = "me", responses((status = 204)), security(("bearer" = [])))]
 pub async fn delete_avatar(State(s): State<AppState>, Auth(who): Auth) -> ApiResult<StatusCode> {
     s.services.avatars.delete(&who).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/api/v1/users/{id}/avatar", tag = "users", params(("id" = String, Path, description = "the user's id")),
+#[utoipa::path(get, path = "/api/v1/users/{id}/avatar", summary = "A user's avatar", tag = "users", params(("id" = String, Path, description = "the user's id")),
     responses((status = 200, description = "the image"), (status = 404, body = ErrorBody)))]
 pub async fn get_avatar(State(s): State<AppState>, Param(user_id): Param) -> ApiResult<Response> {
     let avatar = s.services.avatars.get(&user_id).await?;
@@ -46,7 +46,7 @@ pub async fn get_avatar(State(s): State<AppState>, Param(user_id): Param) -> Api
     Ok(resp.into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/users/{username}", tag = "users", params(("username" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/users/{username}", summary = "A user's public profile", tag = "users", params(("username" = String, Path)),
     responses((status = 200, body = PublicUserEnvelope), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_profile(
     State(s): State<AppState>,

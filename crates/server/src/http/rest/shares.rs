@@ -14,7 +14,7 @@ use nimbus_api::{CreateShareRequest, ErrorBody, File, Page, Permission, Share, S
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-#[utoipa::path(post, path = "/api/v1/files/{id}/shares", tag = "sharing", params(("id" = String, Path)), request_body = CreateShareRequest,
+#[utoipa::path(post, path = "/api/v1/files/{id}/shares", summary = "Share a file with a user", tag = "sharing", params(("id" = String, Path)), request_body = CreateShareRequest,
     responses((status = 201, body = ShareEnvelope, description = "shared"), (status = 200, body = ShareEnvelope, description = "already shared"),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create_share(
@@ -33,14 +33,14 @@ pub async fn create_share(
     Ok((status, Json(ShareEnvelope { share: convert::share(&share) })))
 }
 
-#[utoipa::path(get, path = "/api/v1/files/{id}/shares", tag = "sharing", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/files/{id}/shares", summary = "Who a file is shared with", tag = "sharing", params(("id" = String, Path)),
     responses((status = 200, body = Page<Share>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_shares(State(s): State<AppState>, Auth(who): Auth, Param(id): Param) -> ApiResult<Json<Page<Share>>> {
     let shares = s.services.sharing.shares(&who, &id).await?;
     Ok(Json(Page { items: shares.iter().map(convert::share).collect(), next_cursor: None }))
 }
 
-#[utoipa::path(delete, path = "/api/v1/files/{id}/shares/{user_id}", tag = "sharing", params(("id" = String, Path), ("user_id" = String, Path)),
+#[utoipa::path(delete, path = "/api/v1/files/{id}/shares/{user_id}", summary = "Stop sharing a file with a user", tag = "sharing", params(("id" = String, Path), ("user_id" = String, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn delete_share(
     State(s): State<AppState>,
@@ -52,12 +52,14 @@ pub async fn delete_share(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     limit: Option<u32>,
     cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/shared", tag = "sharing", params(PageQuery),
+#[utoipa::path(get, path = "/api/v1/shared", summary = "Files shared with you", tag = "sharing", params(PageQuery),
     responses((status = 200, body = Page<File>), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_shared(
     State(s): State<AppState>,

@@ -21,7 +21,7 @@ fn storage_json(s: &StorageRecord) -> Storage {
     }
 }
 
-#[utoipa::path(put, path = "/api/v1/me/storage", tag = "storage", request_body = StorageSettings,
+#[utoipa::path(put, path = "/api/v1/me/storage", summary = "Use your own S3 bucket", tag = "storage", request_body = StorageSettings,
     responses((status = 200, body = StorageEnvelope), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn put_storage(
@@ -33,14 +33,14 @@ pub async fn put_storage(
     Ok(Json(StorageEnvelope { storage: storage_json(&record) }))
 }
 
-#[utoipa::path(get, path = "/api/v1/me/storage", tag = "storage",
+#[utoipa::path(get, path = "/api/v1/me/storage", summary = "Your bucket settings", tag = "storage",
     responses((status = 200, body = StorageEnvelope), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_storage(State(s): State<AppState>, Auth(who): Auth) -> ApiResult<Json<StorageEnvelope>> {
     let record = s.services.storage.get(&who).await?;
     Ok(Json(StorageEnvelope { storage: storage_json(&record) }))
 }
 
-#[utoipa::path(delete, path = "/api/v1/me/storage", tag = "storage",
+#[utoipa::path(delete, path = "/api/v1/me/storage", summary = "Stop using your own bucket", tag = "storage",
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn delete_storage(State(s): State<AppState>, Auth(who): Auth) -> ApiResult<StatusCode> {
     s.services.storage.remove(&who).await?;

@@ -31,14 +31,14 @@ pub fn usage_json(r: &UsageReport) -> Usage {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/me/usage", tag = "usage",
+#[utoipa::path(get, path = "/api/v1/me/usage", summary = "Your usage and quota", tag = "usage",
     responses((status = 200, body = UsageEnvelope), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_usage(State(s): State<AppState>, Auth(who): Auth) -> ApiResult<Json<UsageEnvelope>> {
     let report = s.services.usage.report(&who.user).await?;
     Ok(Json(UsageEnvelope { usage: usage_json(&report) }))
 }
 
-#[utoipa::path(put, path = "/api/v1/me/plan", tag = "usage", request_body = PlanRequest,
+#[utoipa::path(put, path = "/api/v1/me/plan", summary = "Choose a plan", tag = "usage", request_body = PlanRequest,
     responses((status = 200, body = UsageEnvelope), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn set_plan(
     State(s): State<AppState>,
@@ -49,7 +49,7 @@ pub async fn set_plan(
     Ok(Json(UsageEnvelope { usage: usage_json(&report) }))
 }
 
-#[utoipa::path(post, path = "/api/v1/me/activity", tag = "usage", request_body = ActivityRequest,
+#[utoipa::path(post, path = "/api/v1/me/activity", summary = "Report active time", tag = "usage", request_body = ActivityRequest,
     responses((status = 204), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn add_activity(
     State(s): State<AppState>,

@@ -37,7 +37,7 @@ fn human_size(n: i64) -> String {
     if u == 0 { format!("{n} bytes") } else { format!("{v:.1} {}", units[u]) }
 }
 
-#[utoipa::path(get, path = "/s/{token}", tag = "links", params(("token" = String, Path)),
+#[utoipa::path(get, path = "/s/{token}", summary = "The public link page", tag = "links", params(("token" = String, Path)),
     responses((status = 200, content_type = "text/html", description = "the link's page"), (status = 404, description = "link_not_found")))]
 pub async fn link_page(State(s): State<AppState>, Param(token): Param) -> ApiResult<impl IntoResponse> {
     let (link, file) = s.services.links.resolve(&token).await?;
