@@ -2,7 +2,7 @@
 //! metadata database (no running server needed).
 
 use crate::config::Config;
-use crate::domain::login_key;
+use crate::domain::{format_byte_size, login_key, parse_byte_size};
 use crate::meta::{AdminPatch, MetaStore, SqlMetaStore, UserRecord};
 use crate::services::{Accounts, Admin, Settings};
 use anyhow::{Context, bail};
@@ -25,8 +25,12 @@ pub enum AdminCommand {
         #[arg(long)]
         admin: bool,
     },
-    /// Set a user's quota in bytes.
-    SetQuota { username: String, bytes: i64 },
+    /// Set a user's quota, e.g. `50GB`, `1.5TiB`, `500MiB` or a number of bytes.
+    SetQuota {
+        username: String,
+        #[arg(value_parser = parse_size_arg)]
+        size: u64,
+    },
     /// Disable a user: their tokens stop working and login is refused.
     Disable { username: String },
     /// Enable a disabled user again.
@@ -39,20 +43,42 @@ pub enum AdminCommand {
     List,
 }
 
+fn parse_size_arg(text: &str) -> Result<u64, String> {
+    parse_byte_size(text).map_err(|_| format!("{text:?} is not a size such as 1048576, 500MB, 50GB or 1.5TiB"))
+}
+
 fn describe(u: &UserRecord) -> String {
+    let size = |b: i64| format_byte_size(u64::try_from(b).unwrap_or(0));
     format!(
-        "{:<32} {:<6} {:<9} used {:>14} of {:>14} bytes, {} files",
+        "{:<32} {:<6} {:<9} used {:>10} of {:>10}, {} files",
         u.username,
         if u.is_admin { "admin" } else { "" },
         if u.disabled { "disabled" } else { "" },
-        u.used_bytes,
-        u.quota_bytes,
+        size(u.used_bytes),
+        size(u.quota_bytes),
         u.file_count
     )
 }
 
+/// Opens the configured database without creating one: a wrong `--data-dir` names the
+/// path it looked at instead of SQLite's "unable to open database file".
+async fn open_existing(config: &Config) -> anyhow::Result<SqlMetaStore> {
+    let url = config.database_url();
+    if let Some(file) = url.strip_prefix("sqlite://") {
+        let file = std::path::Path::new(file.split('?').next().unwrap_or(file));
+        let shown = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+        if !file.is_file() {
+            bail!(
+                "no Nimbus database at {} (set --data-dir, NIMBUS_DATA_DIR or --database-url to the server's)",
+                shown.display()
+            );
+        }
+    }
+    SqlMetaStore::connect(&url).await
+}
+
 pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<()> {
-    let meta: Arc<dyn MetaStore> = Arc::new(SqlMetaStore::connect(&config.database_url()).await?);
+    let meta: Arc<dyn MetaStore> = Arc::new(open_existing(&config).await?);
     let admin = Admin::new(meta.clone());
     let find = |name: String| {
         let meta = meta.clone();
@@ -77,8 +103,9 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<()> {
                 user
             }
         }
-        AdminCommand::SetQuota { username, bytes } => {
+        AdminCommand::SetQuota { username, size } => {
             let u = find(username).await?;
+            let bytes = i64::try_from(size).context("that size is too large")?;
             admin.apply(&u.id, AdminPatch { quota_bytes: Some(bytes), ..Default::default() }).await?
         }
         AdminCommand::Disable { username } => {

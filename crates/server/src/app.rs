@@ -58,6 +58,44 @@ impl App {
         Ok(App { listener, state, sweeper })
     }
 
+    /// What a person starting the server needs to know: where to open it, where its
+    /// data is, where mail goes, and (on an empty server) who becomes the admin.
+    pub async fn startup_summary(&self) -> anyhow::Result<String> {
+        let config = &self.state.config;
+        let addr = self.local_addr();
+        let host = if addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { addr.ip().to_string() };
+        let url = match &config.public_url {
+            Some(u) => u.clone(),
+            None if addr.is_ipv6() && !addr.ip().is_unspecified() => format!("http://[{host}]:{}", addr.port()),
+            None => format!("http://{host}:{}", addr.port()),
+        };
+        let absolute = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        let database = match &config.database_url {
+            Some(u) => crate::config::redact_url(u),
+            None => format!("SQLite at {}", absolute(&config.data_dir.join("nimbus.db")).display()),
+        };
+        let blobs = match config.blob_backend()? {
+            BlobBackend::Local(root) => format!("local disk at {}", absolute(&root).display()),
+            BlobBackend::S3(loc) => format!("S3 bucket {} at {}", loc.bucket, loc.endpoint),
+        };
+        let mail = match &config.smtp_url {
+            Some(u) => format!("sent through {}", crate::config::redact_url(u)),
+            None => "written to the log (set NIMBUS_SMTP_URL to send it)".to_string(),
+        };
+        let mut lines = vec![
+            format!("Nimbus {} is running: open {url}", env!("CARGO_PKG_VERSION")),
+            format!("  data dir:   {}", absolute(&config.data_dir).display()),
+            format!("  database:   {database}"),
+            format!("  blob store: {blobs}"),
+            format!("  mail:       {mail}"),
+            format!("  API docs:   {url}/api/docs"),
+        ];
+        if self.state.services.meta.list_users(None, 1).await?.is_empty() {
+            lines.push("  This server has no accounts yet: the first account registered becomes the admin.".into());
+        }
+        Ok(lines.join("\n"))
+    }
+
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().expect("a bound listener has an address")
     }

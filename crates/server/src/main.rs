@@ -1,4 +1,6 @@
-//! The `nimbus` binary: `nimbus serve` runs the server.
+//! The `nimbus` binary: `nimbus serve` runs the server, `nimbus admin …` manages users
+//! on its database. Every option can also come from a `NIMBUS_*` variable or the TOML
+//! file given with `--config` (flags win over variables, variables over the file).
 
 use clap::{Parser, Subcommand};
 use nimbus_server::admin_cli::AdminCommand;
@@ -30,36 +32,41 @@ enum Command {
 /// Where the metadata lives, for commands that work on it directly.
 #[derive(clap::Args)]
 struct StoreArgs {
-    /// A TOML file with the same keys as the environment variables.
+    /// A TOML file with the same keys as the environment variables (see config/example.toml).
     #[arg(long, env = "NIMBUS_CONFIG")]
     config: Option<PathBuf>,
-    /// Where the SQLite database lives.
-    #[arg(long)]
+    /// Where the SQLite database lives [default: ./nimbus-data].
+    #[arg(long, env = "NIMBUS_DATA_DIR")]
     data_dir: Option<PathBuf>,
-    /// `sqlite://…` or `postgres://…`.
-    #[arg(long)]
+    /// `sqlite://…` or `postgres://user@host/db` [default: sqlite://<data-dir>/nimbus.db].
+    #[arg(long, env = "NIMBUS_DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
 }
 
+/// The options most often set on the command line; every other one is in
+/// config/example.toml and has a `NIMBUS_*` variable of the same name.
 #[derive(clap::Args)]
+#[command(after_help = "Example: nimbus serve --listen 0.0.0.0:8080 --data-dir /srv/nimbus")]
 struct ServeArgs {
-    /// A TOML file with the same keys as the environment variables.
+    /// A TOML file with the same keys as the environment variables (see config/example.toml).
     #[arg(long, env = "NIMBUS_CONFIG")]
     config: Option<PathBuf>,
-    /// Address and port to listen on.
-    #[arg(long)]
+    /// Address and port to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "NIMBUS_LISTEN")]
     listen: Option<SocketAddr>,
-    /// Where the SQLite database and local blobs live.
-    #[arg(long)]
+    /// Where the SQLite database and local blobs live [default: ./nimbus-data].
+    #[arg(long, env = "NIMBUS_DATA_DIR")]
     data_dir: Option<PathBuf>,
-    /// `sqlite://…` or `postgres://…`.
-    #[arg(long)]
+    /// `sqlite://…` or `postgres://user@host/db` [default: sqlite://<data-dir>/nimbus.db].
+    #[arg(long, env = "NIMBUS_DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
-    /// `file:///dir`.
-    #[arg(long)]
+    /// `file:///dir` or `s3://bucket/prefix` (with NIMBUS_S3_ENDPOINT, AWS_ACCESS_KEY_ID and
+    /// AWS_SECRET_ACCESS_KEY) [default: file://<data-dir>/blobs].
+    #[arg(long, env = "NIMBUS_BLOB_STORE")]
     blob_store: Option<String>,
-    /// `smtp://host:port` or `smtps://user:pass@host`; unset: mail goes to the log.
-    #[arg(long)]
+    /// `smtp://host:port`, `smtp://user:pass@host:587?tls=required` or `smtps://user:pass@host`
+    /// [default: none, mail is written to the log].
+    #[arg(long, env = "NIMBUS_SMTP_URL", hide_env_values = true)]
     smtp_url: Option<String>,
 }
 
@@ -87,8 +94,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let config = Config::load(args.config.as_deref(), flags)?;
     telemetry::init(config.log_format);
-    tracing::info!(?config, "starting");
     let app = App::build(config).await?;
+    // Said on stderr whatever the log level: what a person needs to start using it.
+    eprintln!("{}", app.startup_summary().await?);
     app.run_until(shutdown_signal()).await
 }
 

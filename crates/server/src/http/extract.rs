@@ -16,7 +16,9 @@ const MAX_JSON_BYTES: usize = 1 << 20;
 pub const SESSION_COOKIE: &str = "nimbus_session";
 
 /// A JSON body. The `Content-Type` is not insisted on (curl users forget it); syntax
-/// errors are 400 `bad_request`, wrong shapes or types 422 `validation_failed`.
+/// errors are 400 `bad_request`, wrong shapes or types 422 `validation_failed`. An empty
+/// body is `{}`: routes whose fields are all optional take their defaults, others name
+/// the missing field.
 pub struct ApiJson<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
@@ -26,7 +28,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         let bytes = axum::body::to_bytes(req.into_body(), MAX_JSON_BYTES)
             .await
             .map_err(|_| Error::PayloadTooLarge { limit: MAX_JSON_BYTES as u64 })?;
-        serde_json::from_slice(&bytes).map(ApiJson).map_err(|e| {
+        let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
+        serde_json::from_slice(bytes).map(ApiJson).map_err(|e| {
             use serde_json::error::Category;
             match e.classify() {
                 Category::Data => Error::invalid("body", e.to_string()),

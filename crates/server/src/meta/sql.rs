@@ -53,7 +53,10 @@ impl SqlMetaStore {
             }
             _ => url.to_string(),
         };
-        let pool = options.connect(&url).await.context("connecting to the metadata database")?;
+        let pool = options
+            .connect(&url)
+            .await
+            .with_context(|| format!("connecting to the metadata database {}", crate::config::redact_url(&url)))?;
         migrate::run(&pool, backend).await?;
         Ok(SqlMetaStore { pool, backend })
     }

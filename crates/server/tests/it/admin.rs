@@ -99,6 +99,14 @@ async fn the_admin_cli_manages_users_on_the_configured_database() {
     let (ok, _) = nimbus_admin(&s, &["set-quota", "wendy", "1234"]);
     assert!(ok);
     assert_eq!(w.usage().await.unwrap().quota_bytes, 1234);
+    let (ok, out) = nimbus_admin(&s, &["set-quota", "wendy", "1.5TiB"]);
+    assert!(ok && out.contains("of    1.5 TiB"), "sizes are printed with units: {out}");
+    assert_eq!(w.usage().await.unwrap().quota_bytes, 3 << 39);
+    let (ok, _) = nimbus_admin(&s, &["set-quota", "wendy", "50GB"]);
+    assert!(ok);
+    assert_eq!(w.usage().await.unwrap().quota_bytes, 50_000_000_000);
+    let (ok, out) = nimbus_admin(&s, &["set-quota", "wendy", "lots"]);
+    assert!(!ok && out.contains("not a size"), "{out}");
     let (ok, _) = nimbus_admin(&s, &["disable", "wendy"]);
     assert!(ok);
     assert_eq!(code(w.me().await).0, 401);
@@ -112,4 +120,31 @@ async fn the_admin_cli_manages_users_on_the_configured_database() {
     assert!(!ok && out.contains("no user named nobody"), "{out}");
     let (ok, _) = nimbus_admin(&s, &["create-user", "--username", "x", "--password", "short"]);
     assert!(!ok, "validation applies from the shell too");
+}
+
+#[test]
+fn the_admin_cli_names_the_database_it_could_not_find() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("not-a-data-dir");
+    let out = Command::new(env!("CARGO_BIN_EXE_nimbus"))
+        .args(["admin", "--data-dir"])
+        .arg(&missing)
+        .arg("list")
+        .env_remove("NIMBUS_CONFIG")
+        .env_remove("NIMBUS_DATABASE_URL")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(text.contains(&missing.join("nimbus.db").display().to_string()), "{text}");
+    assert!(!missing.exists(), "nothing was created at the wrong place");
+}
+
+#[test]
+fn serve_help_shows_defaults_and_environment_variables() {
+    let out = Command::new(env!("CARGO_BIN_EXE_nimbus")).args(["serve", "--help"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for expected in ["[default: 127.0.0.1:8080]", "NIMBUS_LISTEN", "NIMBUS_DATA_DIR", "NIMBUS_BLOB_STORE", "s3://"] {
+        assert!(text.contains(expected), "serve --help lacks {expected:?}:\n{text}");
+    }
 }

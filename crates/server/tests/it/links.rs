@@ -217,3 +217,24 @@ async fn a_recipients_signed_url_dies_with_the_share() {
     c.unshare(&f.id, &share.user.id).await.unwrap();
     assert_eq!(anon().get(&signed.url).send().await.unwrap().status(), 404);
 }
+
+/// Every field of a link or a signed URL is optional, so no body at all means defaults.
+#[tokio::test]
+async fn links_and_signed_urls_need_no_body() {
+    crate::needs_backend!();
+    let s = TestServer::start().await;
+    let c = s.user("alice").await;
+    let (f, _) = c.put("a.txt", "hello", &PutOptions::default()).await.unwrap();
+    let r = c.request(reqwest::Method::POST, &format!("/api/v1/files/{}/links", f.id)).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let link: serde_json::Value = r.json().await.unwrap();
+    assert!(link["link"]["expires_at"].is_null() && link["link"]["max_downloads"].is_null());
+    let r = c.request(reqwest::Method::POST, &format!("/api/v1/files/{}/download-url", f.id)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let url: serde_json::Value = r.json().await.unwrap();
+    let body = reqwest::get(url["url"].as_str().unwrap()).await.unwrap().text().await.unwrap();
+    assert_eq!(body, "hello");
+    // A route with a required field names it instead of complaining about JSON syntax.
+    let r = c.request(reqwest::Method::PATCH, &format!("/api/v1/files/{}", f.id)).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+}

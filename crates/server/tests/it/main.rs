@@ -19,6 +19,7 @@ mod messages;
 mod ops;
 mod paths;
 mod process;
+mod readme;
 mod recovery;
 mod s3;
 mod scale;

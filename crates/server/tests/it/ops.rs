@@ -159,3 +159,28 @@ async fn unknown_routes_and_methods_answer_json_errors() {
     let r = s.anon.request(Method::PUT, "/api/v1/auth/login").send().await.unwrap();
     assert_eq!(r.status(), 405);
 }
+
+/// The start-up message says where to go and where the data is, at any log level, and
+/// no raw configuration dump.
+#[tokio::test]
+async fn start_up_names_the_url_the_data_and_the_first_admin_rule() {
+    crate::needs_backend!();
+    if crate::BACKEND != crate::common::Backend::Sqlite {
+        return; // the embedded default is what a newcomer starts; one run is enough
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = crate::process::ServerProcess::start_logging(dir.path(), &[], "warn");
+    let log = server.log.clone();
+    let whole = crate::common::eventually(10, || log.lock().unwrap().iter().any(|l| l.contains("API docs"))).await;
+    let said = server.log.lock().unwrap().join("\n");
+    assert!(whole, "{said}");
+    let data_dir = std::path::absolute(dir.path()).unwrap();
+    assert!(said.contains(&format!("open {}", server.base)), "{said}");
+    assert!(said.contains(&data_dir.display().to_string()), "the absolute data dir: {said}");
+    assert!(said.contains("SQLite at") && said.contains("local disk at"), "{said}");
+    assert!(said.contains("written to the log"), "mail goes to the log: {said}");
+    assert!(said.contains("first account registered becomes the admin"), "{said}");
+    assert!(!said.contains("Config {"), "no debug dump: {said}");
+    let r = reqwest::get(format!("{}/healthz", server.base)).await.unwrap();
+    assert_eq!(r.status(), 200);
+}

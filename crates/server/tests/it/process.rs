@@ -16,10 +16,15 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts `nimbus serve` on an ephemeral port over `data_dir`, with extra env vars.
     pub fn start(data_dir: &Path, env: &[(&str, String)]) -> ServerProcess {
+        Self::start_logging(data_dir, env, "info")
+    }
+
+    /// As [`ServerProcess::start`], at the log level `rust_log`.
+    pub fn start_logging(data_dir: &Path, env: &[(&str, String)], rust_log: &str) -> ServerProcess {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_nimbus"));
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", rust_log)
             .env_remove("NIMBUS_CONFIG")
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
@@ -29,22 +34,24 @@ impl ServerProcess {
         let mut child = cmd.spawn().expect("spawn nimbus");
         let stderr = child.stderr.take().unwrap();
         let mut lines = BufReader::new(stderr).lines();
-        let addr = loop {
+        // The start-up summary names the URL at any log level.
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let base = loop {
             let line = lines.next().expect("nimbus exited before listening").unwrap();
             let line = strip_ansi(&line);
-            if let Some(rest) = line.split("addr=").nth(1).filter(|_| line.contains("nimbus listening")) {
-                break rest.split_whitespace().next().unwrap().to_string();
+            log.lock().unwrap().push(line.clone());
+            if let Some(rest) = line.split("is running: open ").nth(1) {
+                break rest.trim().to_string();
             }
         };
         // Keep draining the log so the child never blocks on a full pipe.
-        let log = Arc::new(Mutex::new(Vec::new()));
         let sink = log.clone();
         std::thread::spawn(move || {
             for line in lines.map_while(Result::ok) {
                 sink.lock().unwrap().push(line);
             }
         });
-        ServerProcess { child, base: format!("http://{addr}"), log }
+        ServerProcess { child, base, log }
     }
 
     pub fn rss_kib(&self) -> u64 {

@@ -32,6 +32,9 @@ mod messages;
 mod ops;
 #[path = "../it/paths.rs"]
 mod paths;
+#[allow(dead_code)]
+#[path = "../it/process.rs"]
+mod process;
 #[path = "../it/recovery.rs"]
 mod recovery;
 #[path = "../it/s3.rs"]
