@@ -2,7 +2,7 @@
 //! name), moves and deletes. A path is a file's or a folder's, never both; every folder
 //! above a file or folder exists as a row.
 
-use super::sql::{SqlMetaStore, get_i64, get_opt_str, get_str, is_unique_violation};
+use super::sql::{Backend, SqlMetaStore, get_i64, get_opt_str, get_str, is_unique_violation};
 use super::{CommittedUpload, DirCursor, Entry, FileRecord, FolderRecord, StagedUpload, WriteMode};
 use crate::domain::{FilePath, PrefixRange, Timestamp, name_key, new_id, parent_of};
 use crate::error::{Error, Result};
@@ -79,6 +79,9 @@ macro_rules! select_file {
 }
 
 const FOLDER_COLUMNS: &str = "id, owner_id, path, created_at, updated_at";
+
+/// The folder columns for queries that name the folders table `d`.
+const FOLDER_COLUMNS_D: &str = "d.id, d.owner_id, d.path, d.created_at, d.updated_at";
 
 pub(super) fn file_from_row(row: &AnyRow) -> Result<FileRecord> {
     let updated_at = Timestamp(get_i64(row, "updated_at")?);
@@ -322,6 +325,92 @@ fn char_start_after(prefix: &str) -> i64 {
     prefix.chars().count() as i64 + 1
 }
 
+/// The two statements of a search by name, and what they bind.
+struct SearchQuery {
+    folders: String,
+    files: String,
+    pattern: String,
+    /// The FTS5 phrase for SQLite's trigram tables, when they are used.
+    trigram: Option<String>,
+}
+
+impl SearchQuery {
+    fn bind<'q>(
+        &'q self,
+        sql: &'q str,
+        owner: &'q str,
+        after: Option<&'q str>,
+        limit: u32,
+    ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments> {
+        let q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(owner)
+            .bind(&self.pattern)
+            .bind(after.unwrap_or(""))
+            .bind(i64::from(limit));
+        match &self.trigram {
+            Some(t) => q.bind(t),
+            None => q,
+        }
+    }
+}
+
+impl SqlMetaStore {
+    /// The one place where the SQL differs by database: SQLite cannot index
+    /// `LIKE '%x%'`, so its trigram tables (migration 8) narrow the rows first;
+    /// PostgreSQL's trigram indexes serve the LIKE itself. Needles shorter than one
+    /// trigram fall back to the owner's rows.
+    fn search_query(&self, needle_key: &str) -> SearchQuery {
+        let trigram = (self.backend == Backend::Sqlite && needle_key.chars().count() >= 3)
+            .then(|| format!("\"{}\"", needle_key.replace('"', "\"\"")));
+        let narrow = |table: &str, alias: &str| match &trigram {
+            Some(_) => format!("AND {alias}.rowid IN (SELECT rowid FROM {table}_names WHERE {table}_names MATCH $5)"),
+            None => String::new(),
+        };
+        let folders = format!(
+            "SELECT {FOLDER_COLUMNS_D} FROM folders d WHERE d.owner_id = $1 AND d.name_key LIKE $2 ESCAPE '\\' \
+             AND d.path > $3 {} ORDER BY d.path LIMIT $4",
+            narrow("folders", "d")
+        );
+        let files = format!(
+            "{} WHERE f.owner_id = $1 AND f.name_key LIKE $2 ESCAPE '\\' AND f.path > $3 {} ORDER BY f.path LIMIT $4",
+            select_file!(""),
+            narrow("files", "f")
+        );
+        SearchQuery { folders, files, pattern: contains_pattern(needle_key), trigram }
+    }
+
+    /// The database's plan for a search by name (both statements), for tests and the
+    /// benchmark to show that no table is scanned. `no_seq_scans` asks PostgreSQL to
+    /// avoid sequential scans, to show on a small table what it picks on a large one:
+    /// that the index fits the query's shape.
+    pub async fn explain_search(&self, owner: &str, needle_key: &str, no_seq_scans: bool) -> Result<String> {
+        let query = self.search_query(needle_key);
+        let mut tx = self.pool.begin().await?;
+        if no_seq_scans && self.backend == Backend::Postgres {
+            sqlx::query("SET LOCAL enable_seqscan = off").execute(&mut *tx).await?;
+        }
+        let mut plan = Vec::new();
+        for sql in [&query.folders, &query.files] {
+            let explain = match self.backend {
+                Backend::Sqlite => format!("EXPLAIN QUERY PLAN {sql}"),
+                Backend::Postgres => format!("EXPLAIN {sql}"),
+            };
+            for row in query.bind(&explain, owner, None, 100).fetch_all(&mut *tx).await? {
+                let column = if self.backend == Backend::Sqlite { 3 } else { 0 };
+                plan.push(row.try_get::<String, _>(column)?);
+            }
+        }
+        tx.rollback().await?;
+        Ok(plan.join("\n"))
+    }
+
+    /// Refreshes the planner's statistics (after a bulk load, as in the benchmark).
+    pub async fn analyze(&self) -> Result<()> {
+        sqlx::query("ANALYZE").execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl FileMeta for SqlMetaStore {
     async fn commit_uploads(&self, owner: &str, uploads: Vec<StagedUpload>) -> Result<Vec<CommittedUpload>> {
@@ -521,34 +610,12 @@ impl FileMeta for SqlMetaStore {
     }
 
     async fn search(&self, owner: &str, needle_key: &str, after: Option<&str>, limit: u32) -> Result<Vec<Entry>> {
-        let pattern = contains_pattern(needle_key);
-        let after = after.unwrap_or("");
-        let sql = format!(
-            "SELECT {FOLDER_COLUMNS} FROM folders WHERE owner_id = $1 AND name_key LIKE $2 ESCAPE '\\' \
-             AND path > $3 ORDER BY path LIMIT $4"
-        );
-        let folders = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(owner)
-            .bind(&pattern)
-            .bind(after)
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await?;
-        let files = sqlx::query(select_file!(
-            "WHERE f.owner_id = $1 AND f.name_key LIKE $2 ESCAPE '\\' AND f.path > $3 ORDER BY f.path LIMIT $4"
-        ))
-        .bind(owner)
-        .bind(&pattern)
-        .bind(after)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        let mut out = Vec::with_capacity(folders.len() + files.len());
-        for r in &folders {
-            out.push(Entry::Folder(folder_from_row(r)?));
-        }
-        for r in &files {
-            out.push(Entry::File(file_from_row(r)?));
+        let query = self.search_query(needle_key);
+        let mut out = Vec::new();
+        for (sql, is_folder) in [(&query.folders, true), (&query.files, false)] {
+            for r in query.bind(sql, owner, after, limit).fetch_all(&self.pool).await? {
+                out.push(if is_folder { Entry::Folder(folder_from_row(&r)?) } else { Entry::File(file_from_row(&r)?) });
+            }
         }
         // Paths are unique across files and folders, so one order pages both.
         out.sort_by(|a, b| a.path().cmp(b.path()));
