@@ -42,6 +42,7 @@ impl ClientError {
 pub type Result<T> = std::result::Result<T, ClientError>;
 
 mod accounts;
+mod extras;
 mod files;
 mod sharing;
 
@@ -118,6 +119,11 @@ impl Client {
 
     /// A request to `path` (starting with `/`), authenticated when a token is set.
     /// The escape hatch for routes and headers the typed methods do not cover.
+    /// The underlying HTTP client, for URLs the server handed out (links, signed URLs).
+    fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
         let rb = self.http.request(method, format!("{}{}", self.base, path));
         match &self.token {

@@ -5,7 +5,7 @@ use crate::config::{BlobBackend, Config};
 use crate::http::{AppState, router};
 use crate::meta::{MetaStore, SqlMetaStore};
 use crate::services::secrets::SecretBox;
-use crate::services::{Services, Settings, Signer, Stores, Sweeper};
+use crate::services::{BlobStores, Services, Settings, Signer, Sweeper};
 use anyhow::Context;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::future::Future;
@@ -39,10 +39,11 @@ impl App {
             }
         };
         let secrets = secret_box(&config).await?;
-        let stores = Stores::new(blobs, meta.clone(), secrets);
+        let stores = BlobStores::new(blobs, meta.clone(), secrets);
 
         let sweeper = Sweeper::new(meta.clone(), stores.clone());
-        let (temps, orphans) = sweeper.recover(started).await.context("start-up recovery")?;
+        let (temps, orphans) =
+            sweeper.clean_up_after_crash(started).await.context("cleaning up after an interrupted run")?;
         if temps + orphans > 0 {
             tracing::info!(temporaries = temps, orphans, "removed leftovers of interrupted uploads");
         }

@@ -7,9 +7,10 @@
 //! - [`error`]: the domain error every layer speaks.
 //! - [`domain`]: validated value types, no I/O.
 //! - [`content`]: what is computed from a file's bytes while they stream in.
-//! - [`services`]: the use cases; the only code that combines metadata and blobs.
-//! - [`meta`]: the metadata store (SQLite and PostgreSQL through one SQL code path).
-//! - [`blob`]: the blob store (local disk).
+//! - [`services`]: the use cases; the only code that combines metadata and blobs. `services::Files`
+//!   is the one file service every front (REST, web, WebDAV, S3, tus, CLI) calls.
+//! - [`meta`]: the metadata store, one trait per area (SQLite and PostgreSQL through one SQL code path).
+//! - [`blob`]: the blob stores: local disk (our own) and S3-compatible object stores (OpenDAL).
 //! - [`http`]: axum routes, extractors, error mapping, observability.
 //! - [`mail`]: outgoing mail (SMTP, or the log when unset).
 //! - [`telemetry`]: logging set-up.

@@ -1,7 +1,7 @@
 //! Accounts and sessions: register, login, logout, the current user, password change
 //! and account deletion. Every token maps to a session row, so revocation is immediate.
 
-use super::throttle::LoginThrottle;
+use super::login_throttle::LoginThrottle;
 use super::{Settings, passwords};
 use crate::domain::login_key;
 use crate::domain::{Email, Password, PersonName, Timestamp, Username, new_id, new_secret_token, sha256_hex};

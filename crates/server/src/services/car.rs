@@ -56,12 +56,12 @@ impl Files {
 #[derive(Clone)]
 pub struct CarIndexer {
     meta: Arc<dyn MetaStore>,
-    stores: super::Stores,
+    stores: super::BlobStores,
     wake: Arc<Notify>,
 }
 
 impl CarIndexer {
-    pub fn new(meta: Arc<dyn MetaStore>, stores: super::Stores, wake: Arc<Notify>) -> Self {
+    pub fn new(meta: Arc<dyn MetaStore>, stores: super::BlobStores, wake: Arc<Notify>) -> Self {
         CarIndexer { meta, stores, wake }
     }
 

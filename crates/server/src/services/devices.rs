@@ -4,7 +4,7 @@
 
 use super::Principal;
 use super::accounts::{Accounts, NewLogin};
-use super::ratelimit::FailureLimiter;
+use super::failure_limiter::FailureLimiter;
 use crate::domain::login_key;
 use crate::domain::{Timestamp, new_id, new_secret_token, sha256_hex};
 use crate::error::{Error, Result};

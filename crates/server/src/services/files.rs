@@ -15,7 +15,7 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct Files {
     pub(super) meta: Arc<dyn MetaStore>,
-    pub(super) stores: super::Stores,
+    pub(super) stores: super::BlobStores,
     pub(super) settings: Settings,
     /// Wakes the CAR indexer when new content is committed.
     pub(super) car_wakeup: Arc<tokio::sync::Notify>,
@@ -75,7 +75,7 @@ pub struct Content {
 impl Files {
     pub fn new(
         meta: Arc<dyn MetaStore>,
-        stores: super::Stores,
+        stores: super::BlobStores,
         settings: Settings,
         car_wakeup: Arc<tokio::sync::Notify>,
         meter: super::UsageMeter,
@@ -83,17 +83,23 @@ impl Files {
         Files { meta, stores, settings, car_wakeup, meter }
     }
 
-    /// The one place that decides what a caller may do with a file. Strangers get
+    /// The one rule for who may do what with a file: its owner owns it, a user it is
+    /// shared with may read it, anyone else may do nothing (`None`).
+    pub async fn permission_of(&self, file: &FileRecord, user_id: &str) -> Result<Option<Permission>> {
+        if file.owner_id == user_id {
+            return Ok(Some(Permission::Owner));
+        }
+        Ok(self.meta.is_shared_with(&file.id, user_id).await?.then_some(Permission::Read))
+    }
+
+    /// A file the caller may see, and what they may do with it. Strangers get
     /// `NotFound`, exactly as for a file that does not exist.
     pub async fn visible(&self, who: &Principal, id: &str) -> Result<(FileRecord, Permission)> {
         let file = self.meta.file_by_id(id).await?.ok_or(Error::NotFound)?;
-        if file.owner_id == who.user.id {
-            return Ok((file, Permission::Owner));
+        match self.permission_of(&file, &who.user.id).await? {
+            Some(permission) => Ok((file, permission)),
+            None => Err(Error::NotFound),
         }
-        if self.meta.is_shared_with(&file.id, &who.user.id).await? {
-            return Ok((file, Permission::Read));
-        }
-        Err(Error::NotFound)
     }
 
     /// A file the caller owns; a file they may only read gives `Forbidden`.

@@ -1,7 +1,7 @@
 //! Public links (token, optional expiry, password and download limit) and stateless
 //! signed download URLs.
 
-use super::ratelimit::FailureLimiter;
+use super::failure_limiter::FailureLimiter;
 use super::signing::Signer;
 use super::{Files, Principal, passwords};
 use crate::domain::{Timestamp, new_id, sha256_hex};
@@ -154,9 +154,8 @@ impl Links {
         if !self.signer.verify_download(&d, &file.sha256) {
             return Err(Error::LinkNotFound);
         }
-        let creator_may_read =
-            file.owner_id == d.creator_id || self.meta.is_shared_with(&file.id, &d.creator_id).await?;
-        if !creator_may_read {
+        // The URL lives only as long as its creator may read the file.
+        if self.files.permission_of(&file, &d.creator_id).await?.is_none() {
             return Err(Error::LinkNotFound);
         }
         Ok(file)

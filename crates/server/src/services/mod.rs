@@ -4,28 +4,29 @@
 mod accounts;
 mod admin;
 mod avatars;
+mod blob_stores;
 mod car;
 mod devices;
+pub mod failure_limiter;
 mod files;
 mod links;
+mod login_throttle;
 mod messages;
 pub mod paging;
 pub mod passwords;
-pub mod ratelimit;
 mod reset;
 pub mod secrets;
 mod sharing;
 pub mod signing;
-mod storage;
-mod stores;
 mod sweeper;
-mod throttle;
 mod upload;
 mod usage;
+mod user_buckets;
 
 pub use accounts::{Accounts, NewLogin, Principal};
 pub use admin::{Admin, UserPage};
 pub use avatars::{Avatars, MAX_AVATAR_BYTES};
+pub use blob_stores::BlobStores;
 pub use car::CarIndexer;
 pub use devices::Devices;
 pub use files::{Content, FileRef, Files, ListRequest, ReadOutcome, ReadRequest};
@@ -35,11 +36,10 @@ pub use paging::Page;
 pub use reset::PasswordReset;
 pub use sharing::{ShareTarget, SharedPage, Sharing};
 pub use signing::Signer;
-pub use storage::ExternalStorage;
-pub use stores::Stores;
 pub use sweeper::Sweeper;
 pub use upload::{IncomingPart, PartSource, PutManyRequest, PutRequest, Written, guess_type};
 pub use usage::{Usage, UsageMeter, UsageReport};
+pub use user_buckets::UserBuckets;
 
 use crate::blob::BlobStore;
 use crate::meta::MetaStore;
@@ -82,7 +82,7 @@ pub struct Services {
     pub devices: Devices,
     pub admin: Admin,
     pub reset: PasswordReset,
-    pub storage: ExternalStorage,
+    pub user_buckets: UserBuckets,
     pub avatars: Avatars,
     pub car_indexer: CarIndexer,
     pub meta: Arc<dyn MetaStore>,
@@ -92,7 +92,7 @@ pub struct Services {
 impl Services {
     pub fn new(
         meta: Arc<dyn MetaStore>,
-        stores: Stores,
+        stores: BlobStores,
         settings: Settings,
         signer: Signer,
         mailer: crate::mail::Mailer,
@@ -116,7 +116,7 @@ impl Services {
             sharing,
             files,
             car_indexer: CarIndexer::new(meta.clone(), stores.clone(), car_wakeup),
-            storage: ExternalStorage::new(meta.clone(), stores.clone(), settings.allow_private_storage_endpoints),
+            user_buckets: UserBuckets::new(meta.clone(), stores.clone(), settings.allow_private_storage_endpoints),
             meta,
             blobs,
         }

@@ -2,8 +2,8 @@
 //! from outside (202 at once, work done in the background), so it reveals nothing
 //! about which addresses have accounts.
 
+use super::failure_limiter::FailureLimiter;
 use super::passwords;
-use super::ratelimit::FailureLimiter;
 use crate::domain::login_key;
 use crate::domain::{Email, Password, Timestamp};
 use crate::error::{Error, Result};

@@ -9,17 +9,17 @@ use std::time::{Duration, SystemTime};
 #[derive(Clone)]
 pub struct Sweeper {
     meta: Arc<dyn MetaStore>,
-    stores: super::Stores,
+    stores: super::BlobStores,
 }
 
 impl Sweeper {
-    pub fn new(meta: Arc<dyn MetaStore>, stores: super::Stores) -> Self {
+    pub fn new(meta: Arc<dyn MetaStore>, stores: super::BlobStores) -> Self {
         Sweeper { meta, stores }
     }
 
     /// Start-up recovery: temporaries of interrupted uploads, and blobs that were made
     /// durable but whose metadata commit never happened (older than `cutoff`).
-    pub async fn recover(&self, started: SystemTime) -> anyhow::Result<(usize, usize)> {
+    pub async fn clean_up_after_crash(&self, started: SystemTime) -> anyhow::Result<(usize, usize)> {
         let blobs = self.stores.default_store();
         let temps = blobs.remove_temporaries().await?;
         let cutoff = started - blobs.orphan_grace();

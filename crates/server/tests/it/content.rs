@@ -2,12 +2,12 @@
 //! implementation produces), CAR exports that independent tooling unpacks, fetch by
 //! CID, and the delete-vs-upload race of deduplicated content.
 
-use crate::common::{TestServer, blob_files, eventually, files_under};
+use crate::common::{TestServer, blob_files, code, eventually, files_under};
 use nimbus_client::PutOptions;
 use nimbus_server::blob::LocalBlobStore;
 use nimbus_server::meta::SqlMetaStore;
 use nimbus_server::services::secrets::SecretBox;
-use nimbus_server::services::{Stores, Sweeper};
+use nimbus_server::services::{BlobStores, Sweeper};
 use reqwest::{Method, header};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -93,7 +93,7 @@ async fn car_exports_hash_to_car_cid_and_unpack_with_independent_tooling() {
         let name = v["name"].as_str().unwrap().to_string();
         let bytes = vector_bytes(&v);
         let (f, _) = c.put(&name, bytes.clone(), &PutOptions::default()).await.unwrap();
-        let r = c.request(Method::GET, &format!("/api/v1/files/{}/car", f.id)).send().await.unwrap();
+        let r = c.car(&f.id).await.unwrap();
         assert_eq!(r.status(), 200);
         assert!(r.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("application/vnd.ipld.car"));
         let car = r.bytes().await.unwrap();
@@ -111,7 +111,7 @@ async fn car_exports_hash_to_car_cid_and_unpack_with_independent_tooling() {
         assert_eq!(meta.car_cid.as_deref(), Some(nimbus_server::content::car_cid_of(&digest).as_str()), "{name}");
         assert!(meta.car_cid.as_deref().unwrap().starts_with("bagbaiera"));
         // Once known, the length is announced up front.
-        let again = c.request(Method::GET, &format!("/api/v1/files/{}/car", f.id)).send().await.unwrap();
+        let again = c.car(&f.id).await.unwrap();
         assert_eq!(again.headers()[header::CONTENT_LENGTH], car.len().to_string().as_str());
 
         let car_path = work.path().join(format!("{name}.car"));
@@ -158,7 +158,7 @@ async fn fetch_by_cid_only_for_files_the_caller_can_read() {
     let data: Vec<u8> = (0..300_000u32).map(|i| (i % 7) as u8).collect();
     let (f, _) = a.put("x.bin", data.clone(), &PutOptions::default()).await.unwrap();
     let cid = f.cid.clone().unwrap();
-    let r = a.request(Method::GET, &format!("/api/v1/cid/{cid}")).send().await.unwrap();
+    let r = a.by_cid(&cid).await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()[header::ETAG], format!("\"{}\"", f.sha256).as_str());
     assert_eq!(r.bytes().await.unwrap().as_ref(), data.as_slice());
@@ -169,30 +169,25 @@ async fn fetch_by_cid_only_for_files_the_caller_can_read() {
     // The same CID in base58 CIDv0 form names the same DAG.
     let v0 = cid::Cid::try_from(cid.as_str()).unwrap();
     let v0 = cid::Cid::new_v0(*v0.hash()).unwrap().to_string();
-    assert_eq!(a.request(Method::GET, &format!("/api/v1/cid/{v0}")).send().await.unwrap().status(), 200);
+    assert_eq!(a.by_cid(&v0).await.unwrap().status(), 200);
 
-    for (who, url, status) in [
-        (&b, format!("/api/v1/cid/{cid}"), 404),
-        (&b, format!("/api/v1/files/{}/car", f.id), 404),
-        (&a, "/api/v1/cid/not-a-cid".to_string(), 400),
-        (&a, "/api/v1/cid/bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku".to_string(), 404),
-    ] {
-        assert_eq!(who.request(Method::GET, &url).send().await.unwrap().status(), status, "{url}");
-    }
+    assert_eq!(code(b.by_cid(&cid).await), (404, "not_found".into()), "a stranger's CID");
+    assert_eq!(code(b.car(&f.id).await), (404, "not_found".into()));
+    assert_eq!(code(a.by_cid("not-a-cid").await), (400, "bad_request".into()));
+    let unknown = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku";
+    assert_eq!(code(a.by_cid(unknown).await), (404, "not_found".into()));
     // A recipient of a share may fetch it by CID; revoking the share ends that.
     let (share, _) = a.share(&f.id, "dave").await.unwrap();
-    let r = b.request(Method::GET, &format!("/api/v1/cid/{cid}")).send().await.unwrap();
-    assert_eq!(r.status(), 200);
+    let r = b.by_cid(&cid).await.unwrap();
     assert_eq!(r.bytes().await.unwrap().as_ref(), data.as_slice());
     a.unshare(&f.id, &share.user.id).await.unwrap();
-    assert_eq!(b.request(Method::GET, &format!("/api/v1/cid/{cid}")).send().await.unwrap().status(), 404);
+    assert_eq!(code(b.by_cid(&cid).await).0, 404);
     // Dave uploading the same bytes gets his own access, not Carol's file.
     b.put("mine.bin", data.clone(), &PutOptions::default()).await.unwrap();
-    let r = b.request(Method::GET, &format!("/api/v1/cid/{cid}")).send().await.unwrap();
+    let r = b.by_cid(&cid).await.unwrap();
     assert!(r.headers()[header::CONTENT_DISPOSITION].to_str().unwrap().contains("mine.bin"));
     a.delete_file(&f.id).await.unwrap();
-    let gone = a.request(Method::GET, &format!("/api/v1/cid/{cid}")).send().await.unwrap();
-    assert_eq!(gone.status(), 404, "a deleted file is no longer reachable by CID");
+    assert_eq!(code(a.by_cid(&cid).await).0, 404, "a deleted file is no longer reachable by CID");
 }
 
 #[tokio::test]
@@ -223,7 +218,7 @@ async fn deleting_the_last_reference_never_loses_a_concurrent_upload_of_the_same
         Arc::new(SqlMetaStore::connect(&s.config.database_url()).await.unwrap());
     let blobs = Arc::new(LocalBlobStore::open(s.blob_dir()).await.unwrap());
     let secrets = SecretBox::from_hex(&SecretBox::generate_hex()).unwrap();
-    let sweeper = Sweeper::new(meta.clone(), Stores::new(blobs, meta, secrets));
+    let sweeper = Sweeper::new(meta.clone(), BlobStores::new(blobs, meta, secrets));
     let a = s.user("gus").await;
     let b = s.user("hal").await;
     for i in 0..40u32 {

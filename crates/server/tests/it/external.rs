@@ -1,6 +1,6 @@
 //! External storage: a user's own S3 bucket (a second s3s-fs with other keys).
 
-use crate::common::{PASSWORD, S3Server, TestServer, blob_files, eventually};
+use crate::common::{PASSWORD, S3Server, TestServer, blob_files, code, eventually};
 use nimbus_api::StorageSettings;
 use nimbus_client::{Client, PutOptions};
 use reqwest::Method;
@@ -41,7 +41,7 @@ async fn a_users_own_bucket_holds_their_new_uploads() {
     .await;
     let c = s.user("vera").await;
     let other = s.user("walt").await;
-    assert_eq!(c.request(Method::GET, "/api/v1/me/storage").send().await.unwrap().status(), 404);
+    assert_eq!(code(c.storage().await).0, 404);
 
     // Credentials are proven with a real request first.
     let (status, code_, message) = error(put_storage(&c, &settings(&theirs, "mine", "wrong secret")).await).await;
@@ -61,7 +61,7 @@ async fn a_users_own_bucket_holds_their_new_uploads() {
     assert_eq!(r.status(), 200);
     let text = r.text().await.unwrap();
     assert!(!text.contains(USER_SECRET) && text.contains("\"bucket\":\"mine\""), "{text}");
-    let got = c.request(Method::GET, "/api/v1/me/storage").send().await.unwrap().text().await.unwrap();
+    let got = serde_json::to_string(&c.storage().await.unwrap()).unwrap();
     assert!(!got.contains(USER_SECRET) && got.contains(USER_KEY));
 
     // New uploads go to the user's bucket; the server's store is untouched.
@@ -78,13 +78,13 @@ async fn a_users_own_bucket_holds_their_new_uploads() {
     assert_eq!(theirs.objects("mine").len(), 1);
 
     // The settings cannot go while files live there.
-    assert_eq!(error(c.request(Method::DELETE, "/api/v1/me/storage").send().await.unwrap()).await.1, "storage_in_use");
+    assert_eq!(code(c.delete_storage().await), (409, "storage_in_use".into()));
     assert_eq!(error(put_storage(&c, &settings(&theirs, "mine", USER_SECRET)).await).await.1, "storage_in_use");
     c.delete_file(&f.id).await.unwrap();
     assert!(eventually(10, || theirs.objects("mine").is_empty()).await, "reclaimed from the user's bucket");
     let mut deleted = false;
     for _ in 0..100 {
-        if c.request(Method::DELETE, "/api/v1/me/storage").send().await.unwrap().status() == 204 {
+        if c.delete_storage().await.is_ok() {
             deleted = true;
             break;
         }

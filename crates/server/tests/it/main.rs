@@ -2,6 +2,7 @@
 //! drives it over HTTP through `nimbus-client` (or raw sockets, where a client library
 //! would sanitise what we want to send).
 
+mod account_security;
 mod accounts;
 mod admin;
 mod common;
@@ -20,7 +21,6 @@ mod ops;
 mod paths;
 mod process;
 mod readme;
-mod recovery;
 mod s3;
 mod scale;
 mod sharing;

@@ -8,12 +8,11 @@ use reqwest::Method;
 async fn health_and_readiness() {
     crate::needs_backend!();
     let s = TestServer::start().await;
-    let r = s.anon.request(Method::GET, "/healthz").send().await.unwrap();
-    assert_eq!(r.status(), 200);
-    let r: serde_json::Value = s.anon.request(Method::GET, "/readyz").send().await.unwrap().json().await.unwrap();
-    assert_eq!(r["status"], "ok");
-    assert_eq!(r["checks"]["metadata"], "ok");
-    assert_eq!(r["checks"]["blobs"], "ok");
+    assert_eq!(s.anon.health(false).await.unwrap().status, "ok");
+    let r = s.anon.health(true).await.unwrap();
+    assert_eq!(r.status, "ok");
+    assert_eq!(r.checks["metadata"], "ok");
+    assert_eq!(r.checks["blobs"], "ok");
 }
 
 #[tokio::test]

@@ -2,6 +2,8 @@
 //! server at `NIMBUS_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`).
 //! The modules are the SQLite suite's own files; only `BACKEND` differs.
 
+#[path = "../it/account_security.rs"]
+mod account_security;
 #[path = "../it/accounts.rs"]
 mod accounts;
 #[path = "../it/admin.rs"]
@@ -35,8 +37,6 @@ mod paths;
 #[allow(dead_code)]
 #[path = "../it/process.rs"]
 mod process;
-#[path = "../it/recovery.rs"]
-mod recovery;
 #[path = "../it/s3.rs"]
 mod s3;
 #[path = "../it/sharing.rs"]

@@ -13,8 +13,8 @@ mod me;
 mod messages;
 mod profiles;
 mod shares;
-mod storage;
 mod usage;
+mod user_buckets;
 
 pub use accounts::*;
 pub use admin::*;
@@ -28,8 +28,8 @@ pub use me::*;
 pub use messages::*;
 pub use profiles::*;
 pub use shares::*;
-pub use storage::*;
 pub use usage::*;
+pub use user_buckets::*;
 
 use super::AppState;
 use axum::Router;

@@ -5,7 +5,7 @@
 //! - per account over all addresses, but only for addresses that already failed on
 //!   it, so the owner's correct password from a clean address still gets in.
 
-use super::ratelimit::FailureLimiter;
+use super::failure_limiter::FailureLimiter;
 use crate::error::Result;
 use std::time::Duration;
 

@@ -1,8 +1,8 @@
-//! External storage: a user keeps their files in their own S3 bucket. Credentials are
+//! Users' own buckets: a user keeps their files in their own S3 bucket. Credentials are
 //! proven with real requests before they are saved, and the secret is encrypted at rest.
 
 use super::Principal;
-use super::stores::Stores;
+use super::blob_stores::BlobStores;
 use crate::blob::{S3BlobStore, S3Location};
 use crate::domain::Timestamp;
 use crate::error::{Error, Result};
@@ -12,9 +12,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 #[derive(Clone)]
-pub struct ExternalStorage {
+pub struct UserBuckets {
     meta: Arc<dyn MetaStore>,
-    stores: Stores,
+    stores: BlobStores,
     /// Whether endpoints on loopback or private networks are accepted (off by default:
     /// otherwise any user could make the server probe its internal network).
     allow_private_endpoints: bool,
@@ -35,9 +35,9 @@ fn required(value: &str, field: &str) -> Result<String> {
     Ok(v.to_string())
 }
 
-impl ExternalStorage {
-    pub fn new(meta: Arc<dyn MetaStore>, stores: Stores, allow_private_endpoints: bool) -> Self {
-        ExternalStorage { meta, stores, allow_private_endpoints }
+impl UserBuckets {
+    pub fn new(meta: Arc<dyn MetaStore>, stores: BlobStores, allow_private_endpoints: bool) -> Self {
+        UserBuckets { meta, stores, allow_private_endpoints }
     }
 
     async fn check_endpoint(&self, endpoint: &str) -> Result<()> {

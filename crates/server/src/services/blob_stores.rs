@@ -9,16 +9,16 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 #[derive(Clone)]
-pub struct Stores {
+pub struct BlobStores {
     default: Arc<dyn BlobStore>,
     meta: Arc<dyn MetaStore>,
     secrets: SecretBox,
     open: Arc<Mutex<HashMap<String, Arc<dyn BlobStore>>>>,
 }
 
-impl Stores {
+impl BlobStores {
     pub fn new(default: Arc<dyn BlobStore>, meta: Arc<dyn MetaStore>, secrets: SecretBox) -> Self {
-        Stores { default, meta, secrets, open: Arc::default() }
+        BlobStores { default, meta, secrets, open: Arc::default() }
     }
 
     pub fn default_store(&self) -> Arc<dyn BlobStore> {

@@ -29,20 +29,20 @@ pub async fn put_storage(
     Auth(who): Auth,
     ApiJson(req): ApiJson<StorageSettings>,
 ) -> ApiResult<Json<StorageEnvelope>> {
-    let record = s.services.storage.set(&who, req).await?;
+    let record = s.services.user_buckets.set(&who, req).await?;
     Ok(Json(StorageEnvelope { storage: storage_json(&record) }))
 }
 
 #[utoipa::path(get, path = "/api/v1/me/storage", summary = "Your bucket settings", tag = "storage",
     responses((status = 200, body = StorageEnvelope), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_storage(State(s): State<AppState>, Auth(who): Auth) -> ApiResult<Json<StorageEnvelope>> {
-    let record = s.services.storage.get(&who).await?;
+    let record = s.services.user_buckets.get(&who).await?;
     Ok(Json(StorageEnvelope { storage: storage_json(&record) }))
 }
 
 #[utoipa::path(delete, path = "/api/v1/me/storage", summary = "Stop using your own bucket", tag = "storage",
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn delete_storage(State(s): State<AppState>, Auth(who): Auth) -> ApiResult<StatusCode> {
-    s.services.storage.remove(&who).await?;
+    s.services.user_buckets.remove(&who).await?;
     Ok(StatusCode::NO_CONTENT)
 }
