@@ -1,11 +1,10 @@
 //! Avatars in SQL: small images kept beside the user row.
 
-use super::sql::{SqlMetaStore, get_i64, get_str};
+use super::sql::{SqlMetaStore, from_row};
 use super::*;
 use crate::domain::Timestamp;
 use crate::error::Result;
 use async_trait::async_trait;
-use sqlx::Row;
 
 /// Users' avatars.
 #[async_trait]
@@ -52,13 +51,6 @@ impl AvatarMeta for SqlMetaStore {
             .bind(user_id)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| {
-            Ok(AvatarRecord {
-                content_type: get_str(&r, "content_type")?,
-                data: r.try_get::<Vec<u8>, _>("data")?,
-                updated_at: Timestamp(get_i64(&r, "updated_at")?),
-            })
-        })
-        .transpose()
+        row.as_ref().map(from_row).transpose()
     }
 }

@@ -1,7 +1,7 @@
 //! Stored contents in SQL: CAR export bookkeeping and reclamation of contents no file
 //! references any more.
 
-use super::sql::{SqlMetaStore, get_i64, get_str};
+use super::sql::{SqlMetaStore, from_row, get_str};
 use super::{CarJob, ReclaimedBlob};
 use crate::error::Result;
 use async_trait::async_trait;
@@ -34,17 +34,7 @@ impl ContentMeta for SqlMetaStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(CarJob {
-                    content_id: get_str(r, "id")?,
-                    store: get_str(r, "store")?,
-                    blob_key: get_str(r, "blob_key")?,
-                    cid: get_str(r, "cid")?,
-                    size: get_i64(r, "size")?,
-                })
-            })
-            .collect()
+        rows.iter().map(from_row).collect()
     }
 
     async fn set_car(&self, content_id: &str, car_cid: &str, car_size: i64) -> Result<()> {
@@ -70,7 +60,7 @@ impl ContentMeta for SqlMetaStore {
             .bind(content_id)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| Ok(ReclaimedBlob { store: get_str(&r, "store")?, blob_key: get_str(&r, "blob_key")? })).transpose()
+        row.as_ref().map(from_row).transpose()
     }
 
     async fn blob_key_in_use(&self, key: &str) -> Result<bool> {

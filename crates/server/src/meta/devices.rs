@@ -1,24 +1,12 @@
 //! Devices in SQL: each with its own secret and the sessions it opened.
 
-use super::sql::{SqlMetaStore, get_i64, get_str, is_unique_violation};
+use super::sql::{SqlMetaStore, from_row, get_i64, get_str, is_unique_violation};
 use super::users::{user_columns, user_from_row};
 use super::*;
 use crate::domain::Timestamp;
 use crate::error::{Error, Result};
 use async_trait::async_trait;
 use sqlx::Row;
-use sqlx::any::AnyRow;
-
-fn device_from_row(row: &AnyRow) -> Result<DeviceRecord> {
-    Ok(DeviceRecord {
-        id: get_str(row, "id")?,
-        user_id: get_str(row, "user_id")?,
-        name: get_str(row, "name")?,
-        peer_id: get_str(row, "peer_id")?,
-        created_at: Timestamp(get_i64(row, "created_at")?),
-        last_seen_at: row.try_get::<Option<i64>, _>("last_seen_at")?.map(Timestamp),
-    })
-}
 
 /// A user's devices.
 #[async_trait]
@@ -75,7 +63,7 @@ impl DeviceMeta for SqlMetaStore {
         .bind(user_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(device_from_row).collect()
+        rows.iter().map(from_row::<DeviceRecord>).collect()
     }
 
     async fn delete_device(&self, user_id: &str, id: &str) -> Result<bool> {

@@ -2,12 +2,11 @@
 //! name), moves and deletes. A path is a file's or a folder's, never both; every folder
 //! above a file or folder exists as a row.
 
-use super::sql::{Backend, SqlMetaStore, get_i64, get_opt_str, get_str, is_unique_violation};
+use super::sql::{Backend, SqlMetaStore, from_row, get_i64, get_str, is_unique_violation};
 use super::{CommittedUpload, DirCursor, Entry, FileRecord, FolderRecord, StagedUpload, WriteMode};
 use crate::domain::{FilePath, PrefixRange, Timestamp, name_key, new_id, parent_of};
 use crate::error::{Error, Result};
 use async_trait::async_trait;
-use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 /// Files and folders of one owner's namespace.
@@ -57,7 +56,7 @@ pub trait FileMeta {
     async fn delete_folder(&self, owner_id: &str, path: &FilePath) -> Result<bool>;
 }
 
-/// The file columns every file query selects, so [`file_from_row`] can read them.
+/// The file columns every file query selects, so [`from_row::<FileRecord>`] can read them.
 macro_rules! file_columns {
     () => {
         "f.id, f.owner_id, u.username AS owner_username, f.path, f.size, f.content_type, \
@@ -82,38 +81,6 @@ const FOLDER_COLUMNS: &str = "id, owner_id, path, created_at, updated_at";
 
 /// The folder columns for queries that name the folders table `d`.
 const FOLDER_COLUMNS_D: &str = "d.id, d.owner_id, d.path, d.created_at, d.updated_at";
-
-pub(super) fn file_from_row(row: &AnyRow) -> Result<FileRecord> {
-    let updated_at = Timestamp(get_i64(row, "updated_at")?);
-    Ok(FileRecord {
-        id: get_str(row, "id")?,
-        owner_id: get_str(row, "owner_id")?,
-        owner_username: get_str(row, "owner_username")?,
-        path: get_str(row, "path")?,
-        size: get_i64(row, "size")?,
-        content_type: get_str(row, "content_type")?,
-        sha256: get_str(row, "sha256")?,
-        cid: get_opt_str(row, "cid")?,
-        car_cid: get_opt_str(row, "car_cid")?,
-        car_size: row.try_get::<Option<i64>, _>("car_size")?,
-        content_id: get_str(row, "content_id")?,
-        store: get_str(row, "store")?,
-        blob_key: get_str(row, "blob_key")?,
-        created_at: Timestamp(get_i64(row, "created_at")?),
-        updated_at,
-        modified_at: row.try_get::<Option<i64>, _>("modified_at")?.map(Timestamp).unwrap_or(updated_at),
-    })
-}
-
-fn folder_from_row(row: &AnyRow) -> Result<FolderRecord> {
-    Ok(FolderRecord {
-        id: get_str(row, "id")?,
-        owner_id: get_str(row, "owner_id")?,
-        path: get_str(row, "path")?,
-        created_at: Timestamp(get_i64(row, "created_at")?),
-        updated_at: Timestamp(get_i64(row, "updated_at")?),
-    })
-}
 
 type Tx = Transaction<'static, Any>;
 
@@ -311,7 +278,7 @@ async fn charge(tx: &mut Tx, owner: &str, bytes: i64, files: i64) -> Result<()> 
 
 async fn file_in_tx(tx: &mut Tx, id: &str) -> Result<FileRecord> {
     let row = sqlx::query(select_file!("WHERE f.id = $1")).bind(id).fetch_one(&mut **tx).await?;
-    file_from_row(&row)
+    from_row::<FileRecord>(&row)
 }
 
 /// `LIKE` pattern for "contains `needle`", with `\` escaping the wildcards.
@@ -506,7 +473,7 @@ impl FileMeta for SqlMetaStore {
 
     async fn file_by_id(&self, id: &str) -> Result<Option<FileRecord>> {
         let row = sqlx::query(select_file!("WHERE f.id = $1")).bind(id).fetch_optional(&self.pool).await?;
-        row.as_ref().map(file_from_row).transpose()
+        row.as_ref().map(from_row::<FileRecord>).transpose()
     }
 
     async fn file_by_path(&self, owner: &str, path: &str) -> Result<Option<FileRecord>> {
@@ -515,7 +482,7 @@ impl FileMeta for SqlMetaStore {
             .bind(path)
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(file_from_row).transpose()
+        row.as_ref().map(from_row::<FileRecord>).transpose()
     }
 
     async fn file_by_cid(&self, owner: &str, cid: &str) -> Result<Option<FileRecord>> {
@@ -529,7 +496,7 @@ impl FileMeta for SqlMetaStore {
         .bind(cid)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(file_from_row).transpose()
+        row.as_ref().map(from_row::<FileRecord>).transpose()
     }
 
     async fn list_files(
@@ -549,7 +516,7 @@ impl FileMeta for SqlMetaStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(file_from_row).collect()
+        rows.iter().map(from_row::<FileRecord>).collect()
     }
 
     async fn list_dir(
@@ -585,7 +552,7 @@ impl FileMeta for SqlMetaStore {
                 .fetch_all(&self.pool)
                 .await?;
             for r in &rows {
-                out.push(Entry::Folder(folder_from_row(r)?));
+                out.push(Entry::Folder(from_row::<FolderRecord>(r)?));
             }
         }
         let room = limit as usize - out.len();
@@ -603,7 +570,7 @@ impl FileMeta for SqlMetaStore {
             .fetch_all(&self.pool)
             .await?;
             for r in &rows {
-                out.push(Entry::File(file_from_row(r)?));
+                out.push(Entry::File(from_row::<FileRecord>(r)?));
             }
         }
         Ok(out)
@@ -614,7 +581,11 @@ impl FileMeta for SqlMetaStore {
         let mut out = Vec::new();
         for (sql, is_folder) in [(&query.folders, true), (&query.files, false)] {
             for r in query.bind(sql, owner, after, limit).fetch_all(&self.pool).await? {
-                out.push(if is_folder { Entry::Folder(folder_from_row(&r)?) } else { Entry::File(file_from_row(&r)?) });
+                out.push(if is_folder {
+                    Entry::Folder(from_row::<FolderRecord>(&r)?)
+                } else {
+                    Entry::File(from_row::<FileRecord>(&r)?)
+                });
             }
         }
         // Paths are unique across files and folders, so one order pages both.
@@ -672,7 +643,7 @@ impl FileMeta for SqlMetaStore {
     async fn folder_by_path(&self, owner: &str, path: &str) -> Result<Option<FolderRecord>> {
         let sql = format!("SELECT {FOLDER_COLUMNS} FROM folders WHERE owner_id = $1 AND path = $2");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(owner).bind(path).fetch_optional(&self.pool).await?;
-        row.as_ref().map(folder_from_row).transpose()
+        row.as_ref().map(from_row::<FolderRecord>).transpose()
     }
 
     async fn create_folder(&self, owner: &str, path: &FilePath) -> Result<FolderRecord> {

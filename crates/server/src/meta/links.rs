@@ -1,29 +1,10 @@
 //! Public links in SQL; their download limit is one conditional statement.
 
-use super::sql::{SqlMetaStore, get_i64, get_opt_str, get_str};
+use super::sql::{SqlMetaStore, from_row};
 use super::*;
 use crate::domain::Timestamp;
 use crate::error::Result;
 use async_trait::async_trait;
-use sqlx::Row;
-use sqlx::any::AnyRow;
-
-fn opt_time(row: &AnyRow, col: &str) -> Result<Option<Timestamp>> {
-    Ok(row.try_get::<Option<i64>, _>(col)?.map(Timestamp))
-}
-
-fn link_from_row(row: &AnyRow) -> Result<LinkRecord> {
-    Ok(LinkRecord {
-        id: get_str(row, "id")?,
-        file_id: get_str(row, "file_id")?,
-        owner_id: get_str(row, "owner_id")?,
-        password_hash: get_opt_str(row, "password_hash")?,
-        expires_at: opt_time(row, "expires_at")?,
-        max_downloads: row.try_get::<Option<i64>, _>("max_downloads")?,
-        download_count: get_i64(row, "download_count")?,
-        created_at: Timestamp(get_i64(row, "created_at")?),
-    })
-}
 
 const LINK_COLUMNS: &str =
     "id, file_id, owner_id, password_hash, expires_at, max_downloads, download_count, created_at";
@@ -73,7 +54,7 @@ impl LinkMeta for SqlMetaStore {
     async fn links_of_file(&self, file_id: &str) -> Result<Vec<LinkRecord>> {
         let sql = format!("SELECT {LINK_COLUMNS} FROM links WHERE file_id = $1 ORDER BY created_at, id");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(file_id).fetch_all(&self.pool).await?;
-        rows.iter().map(link_from_row).collect()
+        rows.iter().map(from_row::<LinkRecord>).collect()
     }
 
     async fn link_by_id(&self, id: &str) -> Result<Option<LinkRecord>> {
@@ -108,6 +89,6 @@ impl SqlMetaStore {
         let column = if column_is_id { "id" } else { "token_hash" };
         let sql = format!("SELECT {LINK_COLUMNS} FROM links WHERE {column} = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(value).fetch_optional(&self.pool).await?;
-        row.as_ref().map(link_from_row).transpose()
+        row.as_ref().map(from_row::<LinkRecord>).transpose()
     }
 }

@@ -8,10 +8,6 @@ use async_trait::async_trait;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-fn opt_time(row: &AnyRow, col: &str) -> Result<Option<Timestamp>> {
-    Ok(row.try_get::<Option<i64>, _>(col)?.map(Timestamp))
-}
-
 fn message_from_row(row: &AnyRow) -> Result<MessageRecord> {
     let file = match get_opt_str(row, "file_id")? {
         Some(id) => Some((id, get_str(row, "file_path")?, get_i64(row, "file_size")?)),
@@ -26,7 +22,7 @@ fn message_from_row(row: &AnyRow) -> Result<MessageRecord> {
         body: get_opt_str(row, "body")?,
         file,
         created_at: Timestamp(get_i64(row, "created_at")?),
-        read_at: opt_time(row, "read_at")?,
+        read_at: row.try_get::<Option<Timestamp>, _>("read_at")?,
         hidden_for_sender: get_flag(row, "hidden_for_sender")?,
         hidden_for_recipient: get_flag(row, "hidden_for_recipient")?,
     })

@@ -1,6 +1,6 @@
 //! Password-reset codes in SQL: one live code per user, stored hashed.
 
-use super::sql::{SqlMetaStore, get_i64, get_str};
+use super::sql::{SqlMetaStore, from_row};
 use super::*;
 use crate::domain::Timestamp;
 use crate::error::Result;
@@ -48,14 +48,7 @@ impl PasswordResetMeta for SqlMetaStore {
         .bind(now.0)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| {
-            Ok(ResetRecord {
-                code_hash: get_str(&r, "code_hash")?,
-                expires_at: Timestamp(get_i64(&r, "expires_at")?),
-                attempts: get_i64(&r, "attempts")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(from_row).transpose()
     }
 
     async fn complete_password_reset(&self, user_id: &str, code_hash: &str, new_hash: &str) -> Result<bool> {

@@ -100,7 +100,7 @@ pub struct CommittedUpload {
     pub redundant_blob: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct FileRecord {
     pub id: String,
     pub owner_id: String,
@@ -123,7 +123,7 @@ pub struct FileRecord {
 }
 
 /// A folder: it exists on its own, empty or not, and its path is never a file's.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct FolderRecord {
     pub id: String,
     pub owner_id: String,
@@ -157,15 +157,16 @@ pub enum DirCursor {
     File(String),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ReclaimedBlob {
     pub store: String,
     pub blob_key: String,
 }
 
 /// A content whose CAR export has not been hashed yet.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CarJob {
+    #[sqlx(rename = "id")]
     pub content_id: String,
     pub store: String,
     pub blob_key: String,
@@ -173,7 +174,7 @@ pub struct CarJob {
     pub size: i64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ShareRecord {
     pub file_id: String,
     pub user_id: String,
@@ -181,7 +182,7 @@ pub struct ShareRecord {
     pub created_at: Timestamp,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LinkRecord {
     pub id: String,
     pub file_id: String,
@@ -241,14 +242,14 @@ pub struct NewMessage {
 pub type TimeCursor = (i64, String);
 
 /// Bytes moved for one user on one day (UTC, `YYYY-MM-DD`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct DailyUsage {
     pub day: String,
     pub uploaded_bytes: i64,
     pub downloaded_bytes: i64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DeviceRecord {
     pub id: String,
     pub user_id: String,
@@ -277,7 +278,7 @@ pub struct AdminPatch {
 }
 
 /// A live password-reset code of a user.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ResetRecord {
     /// Argon2id PHC string of the code.
     pub code_hash: String,
@@ -286,6 +287,7 @@ pub struct ResetRecord {
 }
 
 /// An avatar image.
+#[derive(sqlx::FromRow)]
 pub struct AvatarRecord {
     pub content_type: String,
     pub data: Vec<u8>,
@@ -293,7 +295,7 @@ pub struct AvatarRecord {
 }
 
 /// A user's own bucket. `secret_ciphertext` is only ever decrypted to talk to it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StorageRecord {
     pub id: String,
     pub user_id: String,

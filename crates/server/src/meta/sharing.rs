@@ -1,21 +1,11 @@
 //! Shares in SQL: which files which users may read.
 
-use super::files::{file_columns, file_from_row};
-use super::sql::{SqlMetaStore, get_i64, get_str};
+use super::files::file_columns;
+use super::sql::{SqlMetaStore, from_row, get_i64};
 use super::*;
 use crate::domain::Timestamp;
 use crate::error::Result;
 use async_trait::async_trait;
-use sqlx::any::AnyRow;
-
-fn share_from_row(row: &AnyRow) -> Result<ShareRecord> {
-    Ok(ShareRecord {
-        file_id: get_str(row, "file_id")?,
-        user_id: get_str(row, "user_id")?,
-        username: get_str(row, "username")?,
-        created_at: Timestamp(get_i64(row, "created_at")?),
-    })
-}
 
 /// Files shared read-only with other users.
 #[async_trait]
@@ -57,7 +47,7 @@ impl SharingMeta for SqlMetaStore {
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok((share_from_row(&row)?, inserted))
+        Ok((from_row::<ShareRecord>(&row)?, inserted))
     }
 
     async fn shares_of_file(&self, file_id: &str) -> Result<Vec<ShareRecord>> {
@@ -68,7 +58,7 @@ impl SharingMeta for SqlMetaStore {
         .bind(file_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(share_from_row).collect()
+        rows.iter().map(from_row::<ShareRecord>).collect()
     }
 
     async fn unshare_file(&self, file_id: &str, user_id: &str) -> Result<bool> {
@@ -111,6 +101,6 @@ impl SharingMeta for SqlMetaStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(|r| Ok((file_from_row(r)?, Timestamp(get_i64(r, "shared_at")?)))).collect()
+        rows.iter().map(|r| Ok((from_row::<FileRecord>(r)?, Timestamp(get_i64(r, "shared_at")?)))).collect()
     }
 }

@@ -88,6 +88,27 @@ pub(super) fn violation_text(e: &sqlx::Error) -> String {
     }
 }
 
+/// Reads a row into a record that derives `sqlx::FromRow` (column names = field names).
+pub(super) fn from_row<T: for<'r> sqlx::FromRow<'r, AnyRow>>(row: &AnyRow) -> Result<T> {
+    Ok(T::from_row(row)?)
+}
+
+/// Times are stored as BIGINT microseconds, so a `Timestamp` reads as an `i64`.
+impl sqlx::Type<Any> for crate::domain::Timestamp {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <i64 as sqlx::Type<Any>>::type_info()
+    }
+    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+        <i64 as sqlx::Type<Any>>::compatible(ty)
+    }
+}
+
+impl<'r> sqlx::Decode<'r, Any> for crate::domain::Timestamp {
+    fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        Ok(crate::domain::Timestamp(<i64 as sqlx::Decode<'r, Any>>::decode(value)?))
+    }
+}
+
 pub(super) fn get_str(row: &AnyRow, col: &str) -> Result<String> {
     row.try_get::<String, _>(col).map_err(Error::from)
 }

@@ -1,6 +1,6 @@
 //! Metered usage, active time and plans in SQL.
 
-use super::sql::{SqlMetaStore, get_i64, get_str};
+use super::sql::{SqlMetaStore, from_row};
 use super::*;
 use crate::error::Result;
 use async_trait::async_trait;
@@ -56,15 +56,7 @@ impl UsageMeta for SqlMetaStore {
         .bind(since_day)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(DailyUsage {
-                    day: get_str(r, "day")?,
-                    uploaded_bytes: get_i64(r, "uploaded_bytes")?,
-                    downloaded_bytes: get_i64(r, "downloaded_bytes")?,
-                })
-            })
-            .collect()
+        rows.iter().map(from_row).collect()
     }
 
     async fn add_active_seconds(&self, user_id: &str, secs: i64) -> Result<()> {

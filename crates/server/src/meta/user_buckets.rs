@@ -1,29 +1,12 @@
 //! Users' own S3 buckets in SQL; the secret is stored sealed.
 
-use super::sql::{SqlMetaStore, get_i64, get_str};
+use super::sql::{SqlMetaStore, from_row};
 use super::*;
-use crate::domain::Timestamp;
 use crate::error::Result;
 use async_trait::async_trait;
-use sqlx::any::AnyRow;
 
 const COLUMNS: &str =
     "id, user_id, kind, endpoint, region, bucket, prefix, access_key_id, secret_ciphertext, created_at";
-
-fn storage_from_row(r: &AnyRow) -> Result<StorageRecord> {
-    Ok(StorageRecord {
-        id: get_str(r, "id")?,
-        user_id: get_str(r, "user_id")?,
-        kind: get_str(r, "kind")?,
-        endpoint: get_str(r, "endpoint")?,
-        region: get_str(r, "region")?,
-        bucket: get_str(r, "bucket")?,
-        prefix: get_str(r, "prefix")?,
-        access_key_id: get_str(r, "access_key_id")?,
-        secret_ciphertext: get_str(r, "secret_ciphertext")?,
-        created_at: Timestamp(get_i64(r, "created_at")?),
-    })
-}
 
 /// Users' own buckets.
 #[async_trait]
@@ -79,6 +62,6 @@ impl SqlMetaStore {
         let column = if by_user { "user_id" } else { "id" };
         let sql = format!("SELECT {COLUMNS} FROM user_storage WHERE {column} = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(value).fetch_optional(&self.pool).await?;
-        row.as_ref().map(storage_from_row).transpose()
+        row.as_ref().map(from_row::<StorageRecord>).transpose()
     }
 }
