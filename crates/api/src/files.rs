@@ -126,3 +126,24 @@ pub struct CopyFileRequest {
     #[serde(default)]
     pub overwrite: bool,
 }
+
+/// A resumable upload (tus) as `GET /api/v1/uploads/{id}` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Upload {
+    pub id: String,
+    /// Where the file will be (or is) in the owner's namespace.
+    pub path: String,
+    /// Bytes received and stored so far.
+    pub offset: u64,
+    /// The whole length; `null` while the client defers it.
+    pub length: Option<u64>,
+    pub expires_at: String,
+    /// The finished file, `null` until the last byte arrived.
+    pub file: Option<File>,
+}
+
+/// `{"upload": {...}}`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UploadEnvelope {
+    pub upload: Upload,
+}

@@ -45,6 +45,7 @@ mod accounts;
 mod extras;
 mod files;
 mod sharing;
+mod uploads;
 
 /// One part of a multipart upload.
 pub struct UploadPart {

@@ -111,16 +111,30 @@ impl App {
         tracing::info!(addr = %self.local_addr(), "nimbus listening");
         let sweeper = tokio::spawn(self.sweeper.run(interval));
         let indexer = tokio::spawn(self.state.services.car_indexer.clone().run(interval));
+        let expiry = tokio::spawn(expire_uploads(self.state.services.files.clone(), interval));
         let meter = self.state.services.meter.clone();
         let metering = tokio::spawn(meter.clone().run(Duration::from_secs(2)));
         let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
         sweeper.abort();
         indexer.abort();
+        expiry.abort();
         metering.abort();
         // Counted but unwritten usage must survive a clean shutdown.
         meter.flush().await;
         served.context("serving HTTP")
+    }
+}
+
+/// Removes resumable uploads idle past their expiry, bytes and all, every `interval`.
+async fn expire_uploads(files: crate::services::Files, interval: Duration) {
+    loop {
+        tokio::time::sleep(interval).await;
+        match files.expire_uploads().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "expired idle uploads"),
+            Err(e) => tracing::warn!(error = %e, "expiring idle uploads failed"),
+        }
     }
 }
 

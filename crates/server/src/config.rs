@@ -62,6 +62,9 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// How often unreferenced content is reclaimed, in seconds.
     pub sweep_interval_secs: u64,
+    /// How long a resumable upload may sit idle before it expires and its bytes are
+    /// removed, in seconds (tus `Upload-Expires`).
+    pub upload_ttl_secs: u64,
 }
 
 impl Default for Config {
@@ -89,6 +92,7 @@ impl Default for Config {
             password_reset_ttl_secs: 15 * 60,
             trusted_proxies: Vec::new(),
             sweep_interval_secs: 5,
+            upload_ttl_secs: 24 * 3600,
         }
     }
 }
@@ -119,6 +123,7 @@ impl std::fmt::Debug for Config {
             .field("password_reset_ttl_secs", &self.password_reset_ttl_secs)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("sweep_interval_secs", &self.sweep_interval_secs)
+            .field("upload_ttl_secs", &self.upload_ttl_secs)
             .finish()
     }
 }

@@ -46,6 +46,15 @@ pub enum Error {
     PathExists,
     #[error("precondition failed")]
     PreconditionFailed,
+    /// An append to a resumable upload at another offset than where it stands.
+    #[error("the upload is at offset {current}, not at the offset given")]
+    OffsetMismatch { current: u64 },
+    /// A state conflict not covered by a more specific variant.
+    #[error("{0}")]
+    Conflict(String),
+    /// A chunk whose checksum does not match the one the client sent; nothing is kept.
+    #[error("the chunk does not match its checksum")]
+    ChecksumMismatch,
     #[error("body exceeds the limit of {limit} bytes")]
     PayloadTooLarge { limit: u64 },
     #[error("range not satisfiable")]

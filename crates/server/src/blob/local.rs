@@ -2,7 +2,7 @@
 //! rename into place, fsync the directory. Layout under the root:
 //! `tmp/<random>.part` while uploading, `<sha[0..2]>/<sha>-<random>` once durable.
 
-use super::{BlobStore, ByteStream, TempBlob};
+use super::{BlobStore, ByteStream, SessionWriter, TempBlob};
 use crate::domain::new_id;
 use async_trait::async_trait;
 use futures_util::StreamExt;
@@ -96,12 +96,33 @@ impl BlobStore for LocalBlobStore {
         Ok(removed)
     }
 
+    async fn open_session(&self, session: &str, offset: u64) -> io::Result<Box<dyn SessionWriter>> {
+        super::local_sessions::open(&self.root, session, offset).await
+    }
+
+    async fn read_session(&self, session: &str, range: Range<u64>) -> io::Result<ByteStream> {
+        let mut file = tokio::fs::File::open(super::local_sessions::session_path(&self.root, session)?).await?;
+        file.seek(SeekFrom::Start(range.start)).await?;
+        use tokio::io::AsyncReadExt;
+        let limited = file.take(range.end.saturating_sub(range.start));
+        Ok(ReaderStream::with_capacity(limited, READ_CHUNK).boxed())
+    }
+
+    async fn persist_session(&self, session: &str, length: u64, sha256: &str) -> io::Result<String> {
+        super::local_sessions::persist(&self.root, session, length, sha256).await
+    }
+
+    async fn delete_session(&self, session: &str) -> io::Result<()> {
+        super::local_sessions::delete(&self.root, session).await
+    }
+
     async fn list_keys(&self) -> io::Result<Vec<(String, SystemTime)>> {
         let mut keys = Vec::new();
         let mut top = tokio::fs::read_dir(&self.root).await?;
         while let Some(shard) = top.next_entry().await? {
             let shard_name = shard.file_name().to_string_lossy().into_owned();
-            if shard_name == "tmp" || !shard.file_type().await?.is_dir() {
+            // Temporaries and resumable sessions are not blobs yet.
+            if shard_name == "tmp" || shard_name == "sessions" || !shard.file_type().await?.is_dir() {
                 continue;
             }
             let mut inner = tokio::fs::read_dir(shard.path()).await?;
@@ -134,24 +155,34 @@ impl TempBlob for LocalTemp {
         let file = file.into_inner();
         file.sync_all().await?;
         drop(file);
-        let shard = sha256.get(..2).ok_or_else(|| io::Error::other("short hash"))?;
-        let key = format!("{shard}/{sha256}-{}", &new_id()[..16]);
-        let shard_dir = self.root.join(shard);
-        let new_shard = !tokio::fs::try_exists(&shard_dir).await?;
-        if new_shard {
-            tokio::fs::create_dir_all(&shard_dir).await?;
+        let from = self.path.take().expect("path is set until persist");
+        match place_blob(&self.root, &from, sha256).await {
+            Ok(key) => Ok(key),
+            Err(e) => {
+                self.path = Some(from);
+                Err(e)
+            }
         }
-        let from = self.path.as_ref().expect("path is set until persist");
-        tokio::fs::rename(from, self.root.join(&key)).await?;
-        self.path = None;
-        // The rename is durable only once the directory entry is; a new shard directory
-        // must itself be durable in the root.
-        sync_dir(&shard_dir).await?;
-        if new_shard {
-            sync_dir(&self.root).await?;
-        }
-        Ok(key)
     }
+}
+
+/// Renames a durable file into the blob layout under a fresh key for `sha256`.
+pub(super) async fn place_blob(root: &Path, from: &Path, sha256: &str) -> io::Result<String> {
+    let shard = sha256.get(..2).ok_or_else(|| io::Error::other("short hash"))?;
+    let key = format!("{shard}/{sha256}-{}", &new_id()[..16]);
+    let shard_dir = root.join(shard);
+    let new_shard = !tokio::fs::try_exists(&shard_dir).await?;
+    if new_shard {
+        tokio::fs::create_dir_all(&shard_dir).await?;
+    }
+    tokio::fs::rename(from, root.join(&key)).await?;
+    // The rename is durable only once the directory entry is; a new shard directory
+    // must itself be durable in the root.
+    sync_dir(&shard_dir).await?;
+    if new_shard {
+        sync_dir(root).await?;
+    }
+    Ok(key)
 }
 
 impl Drop for LocalTemp {
@@ -164,7 +195,7 @@ impl Drop for LocalTemp {
     }
 }
 
-async fn sync_dir(dir: &Path) -> io::Result<()> {
+pub(super) async fn sync_dir(dir: &Path) -> io::Result<()> {
     let dir = dir.to_path_buf();
     tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all()).await.map_err(io::Error::other)?
 }

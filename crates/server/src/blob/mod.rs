@@ -2,7 +2,9 @@
 //! store (OpenDAL). Blobs are written once, made durable, and never modified after.
 
 mod local;
+mod local_sessions;
 mod s3;
+mod s3_sessions;
 
 pub use local::LocalBlobStore;
 pub use s3::{PART_SIZE, S3BlobStore, S3Location};
@@ -33,11 +35,31 @@ pub trait BlobStore: Send + Sync + 'static {
     async fn remove_temporaries(&self) -> io::Result<usize>;
     /// Every persisted blob key with its modification time, for the orphan scan.
     async fn list_keys(&self) -> io::Result<Vec<(String, SystemTime)>>;
+    /// Opens resumable upload `session` for an append at `offset`, where its acknowledged
+    /// bytes end (anything stored past it, never acknowledged, is dropped).
+    async fn open_session(&self, session: &str, offset: u64) -> io::Result<Box<dyn SessionWriter>>;
+    /// Streams `range` of a session's acknowledged bytes (to rebuild hash state).
+    async fn read_session(&self, session: &str, range: Range<u64>) -> io::Result<ByteStream>;
+    /// Makes the session's first `length` bytes a blob under a fresh key derived from
+    /// `sha256` (as [`TempBlob::persist`]) and forgets the session's own storage.
+    async fn persist_session(&self, session: &str, length: u64, sha256: &str) -> io::Result<String>;
+    /// Removes whatever a session stored; a missing session is not an error.
+    async fn delete_session(&self, session: &str) -> io::Result<()>;
     /// How old an unreferenced blob must be before the start-up scan deletes it: zero
     /// for a store only this process writes, longer where other instances share it.
     fn orphan_grace(&self) -> std::time::Duration {
         std::time::Duration::ZERO
     }
+}
+
+/// One append to a resumable upload session.
+#[async_trait]
+pub trait SessionWriter: Send {
+    async fn write(&mut self, chunk: &[u8]) -> io::Result<()>;
+    /// Makes what was written durable and returns how many bytes that is.
+    async fn commit(self: Box<Self>) -> io::Result<u64>;
+    /// Drops what this append wrote (a checksum mismatch, or a lost race).
+    async fn discard(self: Box<Self>) -> io::Result<()>;
 }
 
 #[async_trait]

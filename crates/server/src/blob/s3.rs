@@ -3,7 +3,7 @@
 //! nothing is visible until it completes; reads are ranged GETs; transient errors are
 //! retried with exponential backoff and jitter.
 
-use super::{BlobStore, ByteStream, TempBlob};
+use super::{BlobStore, ByteStream, SessionWriter, TempBlob};
 use crate::domain::new_id;
 use async_trait::async_trait;
 use futures_util::{StreamExt, TryStreamExt};
@@ -41,7 +41,7 @@ impl std::fmt::Debug for S3Location {
     }
 }
 
-fn to_io(e: opendal::Error) -> io::Error {
+pub(super) fn to_io(e: opendal::Error) -> io::Error {
     let kind = match e.kind() {
         ErrorKind::NotFound => io::ErrorKind::NotFound,
         ErrorKind::PermissionDenied => io::ErrorKind::PermissionDenied,
@@ -135,6 +135,38 @@ impl BlobStore for S3BlobStore {
         // Unfinished multipart uploads are invisible and hold no key; a bucket lifecycle
         // rule (AbortIncompleteMultipartUpload) cleans them up (README, Running at scale).
         Ok(0)
+    }
+
+    async fn open_session(&self, session: &str, offset: u64) -> io::Result<Box<dyn SessionWriter>> {
+        super::s3_sessions::open(&self.op, session, offset).await
+    }
+
+    async fn read_session(&self, session: &str, range: Range<u64>) -> io::Result<ByteStream> {
+        super::s3_sessions::read(&self.op, session, range).await
+    }
+
+    async fn persist_session(&self, session: &str, length: u64, sha256: &str) -> io::Result<String> {
+        let mut temp = self.create_temp().await?;
+        let mut bytes = self.read_session(session, 0..length).await?;
+        let mut copied = 0u64;
+        while let Some(chunk) = bytes.next().await {
+            let chunk = chunk?;
+            copied += chunk.len() as u64;
+            temp.write(&chunk).await?;
+        }
+        if copied != length {
+            return Err(io::Error::other(format!("session holds {copied} bytes, expected {length}")));
+        }
+        let key = temp.persist(sha256).await?;
+        // The blob is complete; the segments are now only a copy.
+        if let Err(e) = super::s3_sessions::delete(&self.op, session).await {
+            tracing::warn!(error = %e, "could not delete a finished session's segments");
+        }
+        Ok(key)
+    }
+
+    async fn delete_session(&self, session: &str) -> io::Result<()> {
+        super::s3_sessions::delete(&self.op, session).await
     }
 
     async fn list_keys(&self) -> io::Result<Vec<(String, SystemTime)>> {

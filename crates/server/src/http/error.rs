@@ -39,6 +39,10 @@ impl ApiError {
             Error::EmailTaken => (S::CONFLICT, "email_taken", msg),
             Error::PathExists => (S::CONFLICT, "path_exists", msg),
             Error::PreconditionFailed => (S::PRECONDITION_FAILED, "precondition_failed", msg),
+            Error::OffsetMismatch { .. } => (S::CONFLICT, "offset_mismatch", msg),
+            Error::Conflict(_) => (S::CONFLICT, "conflict", msg),
+            // 460 is tus's own status for a failed checksum.
+            Error::ChecksumMismatch => (S::from_u16(460).unwrap_or(S::BAD_REQUEST), "checksum_mismatch", msg),
             Error::PayloadTooLarge { .. } => (S::PAYLOAD_TOO_LARGE, "payload_too_large", msg),
             Error::RangeNotSatisfiable { .. } => (S::RANGE_NOT_SATISFIABLE, "range_not_satisfiable", msg),
             Error::Validation(_) => (S::UNPROCESSABLE_ENTITY, "validation_failed", msg),
@@ -71,6 +75,9 @@ impl IntoResponse for ApiError {
                 if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
                     resp.headers_mut().insert(header::CONTENT_RANGE, v);
                 }
+            }
+            Error::OffsetMismatch { current } => {
+                resp.headers_mut().insert("upload-offset", HeaderValue::from(*current));
             }
             Error::Unauthorized | Error::TokenExpired | Error::InvalidCredentials => {
                 resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

@@ -8,6 +8,7 @@ mod observe;
 mod openapi;
 mod ops;
 mod rest;
+mod tus;
 mod web;
 
 use crate::config::Config;
@@ -30,6 +31,7 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(rest::routes())
+        .merge(tus::routes())
         .merge(ops::routes())
         .route_layer(axum::middleware::from_fn(observe::track))
         .merge(openapi::docs())

@@ -3,7 +3,7 @@
 
 use super::AppState;
 use super::web;
-use super::{ops, rest};
+use super::{ops, rest, tus};
 use axum::Router;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -29,6 +29,7 @@ use utoipa_swagger_ui::SwaggerUi;
         rest::request_password_reset, rest::confirm_password_reset,
         rest::put_avatar, rest::delete_avatar, rest::get_avatar, rest::get_profile,
         rest::put_storage, rest::get_storage, rest::delete_storage,
+        tus::options, tus::create, tus::head, tus::patch, tus::terminate, tus::status,
         ops::healthz, ops::readyz, ops::metrics,
     ),
     modifiers(&BearerAuth),

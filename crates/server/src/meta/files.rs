@@ -82,12 +82,12 @@ const FOLDER_COLUMNS: &str = "id, owner_id, path, created_at, updated_at";
 /// The folder columns for queries that name the folders table `d`.
 const FOLDER_COLUMNS_D: &str = "d.id, d.owner_id, d.path, d.created_at, d.updated_at";
 
-type Tx = Transaction<'static, Any>;
+pub(super) type Tx = Transaction<'static, Any>;
 
 /// Serialises one owner's structural changes. SQLite's `BEGIN IMMEDIATE` already holds
 /// the only write lock; on PostgreSQL this row lock keeps two concurrent transactions
 /// from, say, creating a file `a` and a folder `a/b` at once.
-async fn lock_owner(tx: &mut Tx, owner: &str) -> Result<()> {
+pub(super) async fn lock_owner(tx: &mut Tx, owner: &str) -> Result<()> {
     sqlx::query("UPDATE users SET used_bytes = used_bytes WHERE id = $1").bind(owner).execute(&mut **tx).await?;
     Ok(())
 }
@@ -266,7 +266,7 @@ async fn place_file(tx: &mut Tx, owner: &str, now: Timestamp, p: Placement<'_>) 
 async fn charge(tx: &mut Tx, owner: &str, bytes: i64, files: i64) -> Result<()> {
     let charged = sqlx::query(
         "UPDATE users SET used_bytes = used_bytes + $1, file_count = file_count + $2 \
-         WHERE id = $3 AND ($1 <= 0 OR used_bytes + $1 <= quota_bytes)",
+         WHERE id = $3 AND ($1 <= 0 OR used_bytes + reserved_bytes + $1 <= quota_bytes)",
     )
     .bind(bytes)
     .bind(files)
@@ -279,6 +279,55 @@ async fn charge(tx: &mut Tx, owner: &str, bytes: i64, files: i64) -> Result<()> 
 async fn file_in_tx(tx: &mut Tx, id: &str) -> Result<FileRecord> {
     let row = sqlx::query(select_file!("WHERE f.id = $1")).bind(id).fetch_one(&mut **tx).await?;
     from_row::<FileRecord>(&row)
+}
+
+/// The upload commit inside a caller's transaction (uploads and finished upload
+/// sessions share it): content references, file rows, folders, and the quota charge.
+pub(super) async fn commit_in_tx(tx: &mut Tx, owner: &str, uploads: Vec<StagedUpload>) -> Result<Vec<CommittedUpload>> {
+    let now = Timestamp::now();
+    lock_owner(tx, owner).await?;
+    let (mut usage_delta, mut count_delta) = (0i64, 0i64);
+    let mut written = Vec::with_capacity(uploads.len());
+    for up in uploads {
+        // Take a reference on the content: revive or share an existing row, or
+        // insert one pointing at the staged blob.
+        let row = sqlx::query(
+            "INSERT INTO contents (id, store, sha256, size, blob_key, refcount, created_at, cid) \
+             VALUES ($1, $2, $3, $4, $5, 1, $6, $7) \
+             ON CONFLICT (store, sha256) DO UPDATE SET refcount = contents.refcount + 1 \
+             RETURNING id, blob_key",
+        )
+        .bind(new_id())
+        .bind(&up.store)
+        .bind(&up.sha256)
+        .bind(up.size)
+        .bind(&up.blob_key)
+        .bind(now.0)
+        .bind(&up.cid)
+        .fetch_one(&mut **tx)
+        .await?;
+        let content_id = get_str(&row, "id")?;
+        let kept_key = get_str(&row, "blob_key")?;
+        let redundant_blob = (kept_key != up.blob_key).then(|| up.blob_key.clone());
+        let placement = Placement {
+            path: &up.path,
+            mode: &up.mode,
+            content_id: &content_id,
+            size: up.size,
+            content_type: &up.content_type,
+            modified_at: up.modified_at.unwrap_or(now),
+        };
+        let placed = place_file(tx, owner, now, placement).await?;
+        usage_delta += placed.usage_delta;
+        count_delta += placed.count_delta;
+        written.push((placed.file_id, placed.created, redundant_blob));
+    }
+    charge(tx, owner, usage_delta, count_delta).await?;
+    let mut out = Vec::with_capacity(written.len());
+    for (file_id, created, redundant_blob) in written {
+        out.push(CommittedUpload { file: file_in_tx(tx, &file_id).await?, created, redundant_blob });
+    }
+    Ok(out)
 }
 
 /// `LIKE` pattern for "contains `needle`", with `\` escaping the wildcards.
@@ -381,50 +430,8 @@ impl SqlMetaStore {
 #[async_trait]
 impl FileMeta for SqlMetaStore {
     async fn commit_uploads(&self, owner: &str, uploads: Vec<StagedUpload>) -> Result<Vec<CommittedUpload>> {
-        let now = Timestamp::now();
         let mut tx = self.begin().await?;
-        lock_owner(&mut tx, owner).await?;
-        let (mut usage_delta, mut count_delta) = (0i64, 0i64);
-        let mut written = Vec::with_capacity(uploads.len());
-        for up in uploads {
-            // Take a reference on the content: revive or share an existing row, or
-            // insert one pointing at the staged blob.
-            let row = sqlx::query(
-                "INSERT INTO contents (id, store, sha256, size, blob_key, refcount, created_at, cid) \
-                 VALUES ($1, $2, $3, $4, $5, 1, $6, $7) \
-                 ON CONFLICT (store, sha256) DO UPDATE SET refcount = contents.refcount + 1 \
-                 RETURNING id, blob_key",
-            )
-            .bind(new_id())
-            .bind(&up.store)
-            .bind(&up.sha256)
-            .bind(up.size)
-            .bind(&up.blob_key)
-            .bind(now.0)
-            .bind(&up.cid)
-            .fetch_one(&mut *tx)
-            .await?;
-            let content_id = get_str(&row, "id")?;
-            let kept_key = get_str(&row, "blob_key")?;
-            let redundant_blob = (kept_key != up.blob_key).then(|| up.blob_key.clone());
-            let placement = Placement {
-                path: &up.path,
-                mode: &up.mode,
-                content_id: &content_id,
-                size: up.size,
-                content_type: &up.content_type,
-                modified_at: up.modified_at.unwrap_or(now),
-            };
-            let placed = place_file(&mut tx, owner, now, placement).await?;
-            usage_delta += placed.usage_delta;
-            count_delta += placed.count_delta;
-            written.push((placed.file_id, placed.created, redundant_blob));
-        }
-        charge(&mut tx, owner, usage_delta, count_delta).await?;
-        let mut out = Vec::with_capacity(written.len());
-        for (file_id, created, redundant_blob) in written {
-            out.push(CommittedUpload { file: file_in_tx(&mut tx, &file_id).await?, created, redundant_blob });
-        }
+        let out = commit_in_tx(&mut tx, owner, uploads).await?;
         tx.commit().await?;
         Ok(out)
     }

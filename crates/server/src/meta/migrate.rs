@@ -15,6 +15,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (6, "user_storage", include_str!("../../migrations/sqlite/0006_user_storage.sql")),
     (7, "folders", include_str!("../../migrations/sqlite/0007_folders.sql")),
     (8, "name_search", include_str!("../../migrations/sqlite/0008_name_search.sql")),
+    (9, "upload_sessions", include_str!("../../migrations/sqlite/0009_upload_sessions.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -25,6 +26,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (6, "user_storage", include_str!("../../migrations/postgres/0006_user_storage.sql")),
     (7, "folders", include_str!("../../migrations/postgres/0007_folders.sql")),
     (8, "name_search", include_str!("../../migrations/postgres/0008_name_search.sql")),
+    (9, "upload_sessions", include_str!("../../migrations/postgres/0009_upload_sessions.sql")),
 ];
 
 pub async fn run(pool: &AnyPool, backend: Backend) -> anyhow::Result<()> {

@@ -18,6 +18,7 @@ mod secrets;
 mod sessions;
 mod sharing;
 mod sql;
+mod uploads;
 mod usage;
 mod user_buckets;
 mod users;
@@ -34,6 +35,7 @@ pub use secrets::SecretMeta;
 pub use sessions::SessionMeta;
 pub use sharing::SharingMeta;
 pub use sql::SqlMetaStore;
+pub use uploads::UploadMeta;
 pub use usage::UsageMeta;
 pub use user_buckets::UserBucketMeta;
 pub use users::UserMeta;
@@ -57,6 +59,7 @@ pub trait MetaStore:
     + AvatarMeta
     + UserBucketMeta
     + SecretMeta
+    + UploadMeta
     + Send
     + Sync
     + 'static

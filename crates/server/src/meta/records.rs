@@ -23,6 +23,8 @@ pub struct UserRecord {
     pub active_seconds: i64,
     /// When the avatar was last set; `None` without one.
     pub avatar_updated_at: Option<Timestamp>,
+    /// Quota held by the user's open upload sessions (not yet in `used_bytes`).
+    pub reserved_bytes: i64,
 }
 
 pub struct NewUser {
@@ -313,5 +315,53 @@ impl StorageRecord {
     /// The blob-store name of this bucket, as recorded with the contents stored there.
     pub fn store_name(&self) -> String {
         format!("user:{}", self.id)
+    }
+}
+
+/// A resumable upload: where its file will go, how far it got, and the quota it holds.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UploadSessionRecord {
+    pub id: String,
+    pub owner_id: String,
+    pub path: String,
+    /// `WriteMode` in its stored form (see `WriteMode::to_stored`).
+    pub mode: String,
+    pub content_type: Option<String>,
+    pub modified_at: Option<Timestamp>,
+    /// `None` while the client defers it.
+    pub length: Option<i64>,
+    pub upload_offset: i64,
+    pub reserved_bytes: i64,
+    /// The blob store that holds the session's bytes.
+    pub store: String,
+    /// The client's `Upload-Metadata`, echoed on HEAD.
+    pub metadata: Option<String>,
+    /// Set once the last byte arrived and the file was committed.
+    pub file_id: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+impl WriteMode {
+    /// The form kept in the database.
+    pub fn to_stored(&self) -> String {
+        match self {
+            WriteMode::Fail => "fail".into(),
+            WriteMode::Rename => "rename".into(),
+            WriteMode::Overwrite => "overwrite".into(),
+            WriteMode::CreateOnly => "create_only".into(),
+            WriteMode::IfMatch(sha) => format!("if_match:{sha}"),
+        }
+    }
+
+    pub fn from_stored(s: &str) -> Option<WriteMode> {
+        Some(match s {
+            "fail" => WriteMode::Fail,
+            "rename" => WriteMode::Rename,
+            "overwrite" => WriteMode::Overwrite,
+            "create_only" => WriteMode::CreateOnly,
+            _ => WriteMode::IfMatch(s.strip_prefix("if_match:")?.to_string()),
+        })
     }
 }

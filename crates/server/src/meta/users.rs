@@ -12,7 +12,7 @@ macro_rules! user_columns {
     () => {
         "u.id, u.username, u.email, u.first_name, u.last_name, u.password_hash, \
          u.is_admin, u.disabled, u.quota_bytes, u.used_bytes, u.file_count, u.created_at, \
-         u.uploaded_bytes, u.downloaded_bytes, u.active_seconds, u.avatar_updated_at"
+         u.uploaded_bytes, u.downloaded_bytes, u.active_seconds, u.avatar_updated_at, u.reserved_bytes"
     };
 }
 
@@ -41,6 +41,7 @@ pub(super) fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
         downloaded_bytes: get_i64(row, "downloaded_bytes")?,
         active_seconds: get_i64(row, "active_seconds")?,
         avatar_updated_at: sqlx::Row::try_get::<Option<i64>, _>(row, "avatar_updated_at")?.map(Timestamp),
+        reserved_bytes: get_i64(row, "reserved_bytes")?,
     })
 }
 

@@ -20,6 +20,8 @@ pub struct Files {
     /// Wakes the CAR indexer when new content is committed.
     pub(super) car_wakeup: Arc<tokio::sync::Notify>,
     pub(super) meter: super::UsageMeter,
+    /// Resumable uploads' per-process state (hashers, per-session locks).
+    pub(super) live: Arc<super::LiveUploads>,
 }
 
 /// Which file an operation is about: by id (owned or shared with the caller) or by path
@@ -80,7 +82,7 @@ impl Files {
         car_wakeup: Arc<tokio::sync::Notify>,
         meter: super::UsageMeter,
     ) -> Self {
-        Files { meta, stores, settings, car_wakeup, meter }
+        Files { meta, stores, settings, car_wakeup, meter, live: Arc::default() }
     }
 
     /// The one rule for who may do what with a file: its owner owns it, a user it is

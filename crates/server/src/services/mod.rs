@@ -20,6 +20,7 @@ mod sharing;
 pub mod signing;
 mod sweeper;
 mod upload;
+mod uploads;
 mod usage;
 mod user_buckets;
 
@@ -38,6 +39,7 @@ pub use sharing::{ShareTarget, SharedPage, Sharing};
 pub use signing::Signer;
 pub use sweeper::Sweeper;
 pub use upload::{IncomingPart, PartSource, PutManyRequest, PutRequest, Written, guess_type};
+pub use uploads::{ChunkChecksum, LiveUploads, NewUpload, UploadStatus};
 pub use usage::{Usage, UsageMeter, UsageReport};
 pub use user_buckets::UserBuckets;
 
@@ -54,6 +56,8 @@ pub struct Settings {
     pub session_ttl_secs: u64,
     pub password_reset_ttl_secs: u64,
     pub allow_private_storage_endpoints: bool,
+    /// How long an idle resumable upload lives, in seconds.
+    pub upload_ttl_secs: u64,
 }
 
 impl Settings {
@@ -65,6 +69,7 @@ impl Settings {
             session_ttl_secs: c.session_ttl_secs,
             password_reset_ttl_secs: c.password_reset_ttl_secs,
             allow_private_storage_endpoints: c.allow_private_storage_endpoints,
+            upload_ttl_secs: c.upload_ttl_secs,
         }
     }
 }

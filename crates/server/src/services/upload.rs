@@ -164,7 +164,8 @@ impl Files {
 
     async fn upload_budget(&self, user_id: &str) -> Result<UploadBudget> {
         let user = self.meta.user_by_id(user_id).await?.ok_or(Error::Unauthorized)?;
-        Ok(UploadBudget { user_id: user_id.to_string(), room: (user.quota_bytes - user.used_bytes).max(0) as u64 })
+        let room = (user.quota_bytes - user.used_bytes - user.reserved_bytes).max(0) as u64;
+        Ok(UploadBudget { user_id: user_id.to_string(), room })
     }
 
     /// The size of the file an upload to `path` in `mode` would replace (it is given

@@ -25,6 +25,7 @@ mod s3;
 mod scale;
 mod sharing;
 mod streaming;
+mod uploads;
 mod usage;
 
 /// This binary runs the suite on the embedded default, SQLite.

@@ -43,6 +43,8 @@ mod s3;
 mod sharing;
 #[path = "../it/streaming.rs"]
 mod streaming;
+#[path = "../it/uploads.rs"]
+mod uploads;
 #[path = "../it/usage.rs"]
 mod usage;
 

@@ -3,7 +3,7 @@
 mod accounts;
 mod admin;
 mod content;
-mod convert;
+pub(super) mod convert;
 mod devices;
 mod files;
 mod folders;
