@@ -80,16 +80,28 @@ impl CarIndexer {
         self.meta.set_car(&job.content_id, &car_cid, len).await
     }
 
-    /// Indexes every pending content; returns how many.
+    /// Indexes every pending content, in batches until none is left (a bulk load
+    /// leaves many); returns how many. Failures are retried on the next run.
     pub async fn index_pending(&self) -> Result<usize> {
+        const BATCH: u32 = 50;
         let mut done = 0;
-        for job in self.meta.contents_missing_car(50).await? {
-            match self.index(&job).await {
-                Ok(()) => done += 1,
-                Err(e) => tracing::warn!(error = %e, "computing a CAR export failed; will retry"),
+        loop {
+            let jobs = self.meta.contents_missing_car(BATCH).await?;
+            let mut failed = 0;
+            for job in &jobs {
+                match self.index(job).await {
+                    Ok(()) => done += 1,
+                    Err(e) => {
+                        failed += 1;
+                        tracing::warn!(error = %e, "computing a CAR export failed; will retry");
+                    }
+                }
+            }
+            // A short batch was the last; a batch that only failed would come back as is.
+            if jobs.len() < BATCH as usize || failed == jobs.len() {
+                return Ok(done);
             }
         }
-        Ok(done)
     }
 
     pub async fn run(self, interval: Duration) {

@@ -240,3 +240,24 @@ async fn deleting_the_last_reference_never_loses_a_concurrent_upload_of_the_same
     sweeper.sweep_once().await.unwrap();
     assert!(blob_files(&s).is_empty(), "{:?}", files_under(&s.blob_dir()));
 }
+
+/// A bulk load's CAR exports are all computed promptly, not one small batch per timer
+/// tick (a 120-file upload wakes the indexer once).
+#[tokio::test]
+async fn every_file_of_a_bulk_upload_gets_its_car_cid() {
+    crate::needs_backend!();
+    let s = TestServer::start_with(|c| c.sweep_interval_secs = 60).await;
+    let c = s.user("alice").await;
+    let parts = (0..120)
+        .map(|i| nimbus_client::UploadPart::bytes(&format!("f{i}.txt"), format!("content {i}").into_bytes()))
+        .collect();
+    c.upload(None, nimbus_api::OnConflict::Fail, parts).await.unwrap();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut missing = usize::MAX;
+    while tokio::time::Instant::now() < deadline && missing > 0 {
+        let page = c.list_files(None, Some(1000), None).await.unwrap();
+        missing = page.items.iter().filter(|f| f.car_cid.is_none()).count();
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(missing, 0, "files still without a car_cid");
+}

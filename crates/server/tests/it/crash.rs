@@ -67,6 +67,47 @@ async fn a_2_gib_round_trip_streams_with_flat_memory() {
     assert!(growth_mib < 64, "server RSS grew by {growth_mib} MiB");
 }
 
+/// A resumable upload of the same size, in 256 MiB appends (each streamed, each made
+/// durable), keeps the server's memory as flat as a single PUT.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_2_gib_resumable_upload_keeps_memory_flat() {
+    crate::needs_backend!();
+    let total: u64 = std::env::var("NIMBUS_TEST_BIG_BYTES").ok().and_then(|v| v.parse().ok()).unwrap_or(2 << 30);
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start(dir.path(), &[("NIMBUS_MAX_UPLOAD_BYTES", (4u64 << 30).to_string())]);
+    let c = register(&server.base, "big").await;
+    let warm = c.create_upload(Some(4 << 20), &[("filename", "warm")]).await.unwrap();
+    c.append_upload(&warm, 0, vec![1u8; 4 << 20], None).await.unwrap();
+    let rss = server.sample_rss();
+
+    let loc = c.create_upload(Some(total), &[("filename", "big.bin")]).await.unwrap();
+    let piece = 256u64 << 20;
+    let mut offset = 0;
+    while offset < total {
+        let len = piece.min(total - offset);
+        let body = reqwest::Body::wrap_stream(pattern_stream(len));
+        offset = c.append_upload(&loc, offset, body, None).await.unwrap();
+    }
+    let (baseline, growth_mib) = rss.finish();
+    let mut expected = Sha256::new();
+    let mut done = 0;
+    while done < total {
+        let len = piece.min(total - done);
+        let mut source = std::pin::pin!(pattern_stream(len));
+        while let Some(chunk) = source.next().await {
+            expected.update(chunk.unwrap());
+        }
+        done += len;
+    }
+    let f = c.upload_info(&loc).await.unwrap().file.expect("finished");
+    assert_eq!((f.size, f.sha256), (total, hex::encode(expected.finalize())));
+    println!(
+        "server RSS baseline {baseline} MiB, peak growth {growth_mib} MiB over a {} MiB resumable upload",
+        total >> 20
+    );
+    assert!(growth_mib < 64, "server RSS grew by {growth_mib} MiB");
+}
+
 /// SIGKILL in the middle of an upload, then a restart on the same data dir: no file,
 /// no temporary, no leaked blob, and earlier files intact.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

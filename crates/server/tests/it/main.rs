@@ -25,7 +25,9 @@ mod s3;
 mod scale;
 mod sharing;
 mod streaming;
+mod tus_clients;
 mod uploads;
+mod uploads_scale;
 mod usage;
 
 /// This binary runs the suite on the embedded default, SQLite.

@@ -49,6 +49,8 @@ async fn openapi_covers_every_route_and_docs_render() {
         ("/api/v1/files/{id}/content", &["get"]),
         ("/api/v1/files/{id}/copy", &["post"]),
         ("/api/v1/folders", &["post"]),
+        ("/api/v1/uploads", &["post", "options"]),
+        ("/api/v1/uploads/{id}", &["head", "patch", "delete", "get"]),
         ("/api/v1/folders/{path}", &["get", "patch", "delete"]),
         ("/api/v1/fs/{path}", &["get", "head", "put", "delete"]),
         ("/api/v1/files/{id}/car", &["get"]),
