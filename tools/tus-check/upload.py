@@ -2,8 +2,12 @@
 every chunk), storing the upload URL so that a later process resumes it. Prints one
 JSON line.
 
-    python3 upload.py ENDPOINT TOKEN FILE STORE NAME [stop-after-chunks N | terminate-after-chunks N]
+    python3 upload.py ENDPOINT TOKEN FILE STORE NAME [stop-after-chunks N | terminate-after-chunks N | bad-checksum 0]
+
+bad-checksum makes tuspy's own sha1 of every chunk wrong, and prints the status the
+server refused the chunk with.
 """
+import hashlib
 import json
 import sys
 
@@ -27,6 +31,16 @@ def main() -> int:
         upload_checksum=True,
     )
     resumed_from = uploader.offset
+    if mode == "bad-checksum":
+        # tuspy computes the checksum from the bytes it reads; corrupt what it computes.
+        uploader._BaseUploader__checksum_algorithm = lambda chunk: hashlib.sha1(b"not the chunk")  # noqa: SLF001
+        try:
+            uploader.upload_chunk()
+        except Exception as e:  # tuspy raises on any non-2xx answer
+            print(json.dumps({"refused": getattr(e, "status_code", None), "url": uploader.url}))
+            return 0
+        print(json.dumps({"refused": None, "url": uploader.url}))
+        return 0
     if mode:
         for _ in range(limit):
             uploader.upload_chunk()

@@ -83,8 +83,16 @@ async fn resume_then_terminate(name: &str) {
     // Every byte crossed the wire once: the resumed process did not start from 0.
     assert_eq!(c.usage().await.unwrap().uploaded_bytes, 50 * MIB as u64);
 
-    // Termination removes the session and its bytes.
+    // A chunk whose checksum does not match is refused (tus's 460) and not kept.
     std::fs::remove_file(&store).unwrap();
+    let refused = run(&cmd, &args(&["bad-checksum", "0"])).await;
+    assert_eq!(refused["refused"], 460, "{refused}");
+    let bad = refused["url"].as_str().unwrap().trim_start_matches(&s.base).to_string();
+    assert_eq!(c.upload_offset(&bad).await.unwrap().0, 0, "nothing of the bad chunk was kept");
+    c.abort_upload(&bad).await.unwrap();
+
+    // Termination removes the session and its bytes.
+    let _ = std::fs::remove_file(&store);
     let other = work.path().join("other.bin");
     std::fs::write(&other, &data[..12 * MIB]).unwrap();
     let mut a = args(&["terminate-after-chunks", "1"]);
