@@ -69,7 +69,9 @@ impl SessionWriter for LocalSession {
 
 pub(super) async fn persist(root: &Path, session: &str, length: u64, sha256: &str) -> io::Result<String> {
     let path = session_path(root, session)?;
-    let file = tokio::fs::OpenOptions::new().write(true).open(&path).await?;
+    tokio::fs::create_dir_all(root.join("sessions")).await?;
+    // An empty upload never appended, so its file may not exist yet.
+    let file = tokio::fs::OpenOptions::new().write(true).create(length == 0).truncate(false).open(&path).await?;
     if file.metadata().await?.len() < length {
         return Err(io::Error::other("session holds fewer bytes than its length"));
     }

@@ -91,7 +91,7 @@ impl LiveUploads {
 impl Files {
     /// Starts a session: 413 past the size limit, 507 if the declared length does not
     /// fit the quota (the length is reserved, so parallel sessions cannot overrun it).
-    pub async fn create_upload(&self, who: &Principal, req: NewUpload) -> Result<UploadSessionRecord> {
+    pub async fn create_upload(&self, who: &Principal, req: NewUpload) -> Result<UploadStatus> {
         let limit = self.settings.max_upload_bytes;
         if req.length.is_some_and(|n| n > limit) {
             return Err(Error::PayloadTooLarge { limit });
@@ -121,7 +121,11 @@ impl Files {
             expires_at: now.plus_secs(self.settings.upload_ttl_secs as i64),
         };
         self.meta.create_upload(&session).await?;
-        Ok(session)
+        if session.length == Some(0) {
+            // An empty file is complete the moment it is announced.
+            return self.finish_in_task(session).await;
+        }
+        Ok(UploadStatus { session, file: None })
     }
 
     /// A session of the caller's (a stranger's is `NotFound`), with its file if finished.
@@ -240,9 +244,16 @@ impl Files {
         }
         let session = self.own_upload(who, id).await?;
         if session.length == Some(session.upload_offset) {
-            return self.finish_upload(session).await;
+            return self.finish_in_task(session).await;
         }
         Ok(UploadStatus { session, file: None })
+    }
+
+    /// Finishes as its own task, so a client that hangs up now cannot cancel it between
+    /// making the blob and committing the file.
+    async fn finish_in_task(&self, session: UploadSessionRecord) -> Result<UploadStatus> {
+        let files = self.clone();
+        tokio::spawn(async move { files.finish_upload(session).await }).await.map_err(|e| Error::Internal(e.into()))?
     }
 
     /// Reads the bytes a session already holds into a fresh hasher: the state a process

@@ -313,3 +313,14 @@ async fn creation_with_upload_and_a_conflicting_path() {
     c.append_upload(&over, 0, b"two".to_vec(), None).await.unwrap();
     assert_eq!(c.get_path_bytes("x.txt").await.unwrap(), &b"two"[..]);
 }
+
+#[tokio::test]
+async fn an_empty_upload_is_a_file_at_once() {
+    crate::needs_backend!();
+    let s = TestServer::start().await;
+    let c = s.user("alice").await;
+    let loc = c.create_upload(Some(0), &[("filename", "empty.txt")]).await.unwrap();
+    let f = c.upload_info(&loc).await.unwrap().file.expect("finished at creation");
+    assert_eq!((f.size, f.sha256.as_str()), (0, hex::encode(Sha256::digest(b"")).as_str()));
+    assert_eq!(c.get_path_bytes("empty.txt").await.unwrap().len(), 0);
+}

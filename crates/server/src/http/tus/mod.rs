@@ -143,14 +143,14 @@ pub async fn create(State(s): State<AppState>, Auth(who): Auth, headers: HeaderM
         metadata: raw_meta,
     };
     let files = &s.services.files;
-    let session = files.create_upload(&who, req).await?;
-    let location = format!("/api/v1/uploads/{}", session.id);
+    let created = files.create_upload(&who, req).await?;
+    let location = format!("/api/v1/uploads/{}", created.session.id);
     // creation-with-upload: the first chunk may come with the creation.
     let with_body = header_str(&headers, "content-type").is_some_and(|ct| ct.starts_with(OFFSET_CONTENT_TYPE));
-    let status = if with_body {
-        files.append_upload(&who, &session.id, 0, checksum(&headers)?, body_stream(body)).await?
+    let status = if with_body && created.file.is_none() {
+        files.append_upload(&who, &created.session.id, 0, checksum(&headers)?, body_stream(body)).await?
     } else {
-        UploadStatus { session, file: None }
+        created
     };
     let mut h = session_headers(&status);
     h.push(("location", location));
