@@ -148,5 +148,10 @@ async fn main() {
         println!("| {name} | {} ({}) | {} ({}) | {ratio:.2}× |", ms(x.0), ms(x.1), ms(y.0), ms(y.1));
     }
     let me = c.me().await.unwrap();
+    println!("\nfirst-page plan:\n{}", meta.explain_list_dir(&me.id, "big", "").await.unwrap());
+    println!(
+        "\nmiddle-page plan:\n{}",
+        meta.explain_list_dir(&me.id, "big", "big/big-photo-0050000.jpg").await.unwrap()
+    );
     println!("\nsearch plan:\n{}", meta.explain_search(&me.id, "big-photo-0033333", false).await.unwrap());
 }

@@ -79,6 +79,11 @@ macro_rules! select_file {
 
 const FOLDER_COLUMNS: &str = "id, owner_id, path, created_at, updated_at";
 
+/// The files directly in one folder, in path order, after a cursor.
+const LIST_DIR_FILES: &str = select_file!(
+    "WHERE f.owner_id = $1 AND f.dir = $2 AND f.path >= $3 AND f.path < $4 AND f.path > $5 ORDER BY f.path LIMIT $6"
+);
+
 /// The folder columns for queries that name the folders table `d`.
 const FOLDER_COLUMNS_D: &str = "d.id, d.owner_id, d.path, d.created_at, d.updated_at";
 
@@ -420,6 +425,27 @@ impl SqlMetaStore {
         Ok(plan.join("\n"))
     }
 
+    /// The plan for the files of a one-level listing (first page: `after` empty).
+    pub async fn explain_list_dir(&self, owner: &str, dir: &str, after: &str) -> Result<String> {
+        let range = PrefixRange::parse(Some(&format!("{dir}/")))?;
+        let explain = match self.backend {
+            Backend::Sqlite => format!("EXPLAIN QUERY PLAN {LIST_DIR_FILES}"),
+            Backend::Postgres => format!("EXPLAIN {LIST_DIR_FILES}"),
+        };
+        let rows = sqlx::query(sqlx::AssertSqlSafe(explain))
+            .bind(owner)
+            .bind(dir)
+            .bind(&range.lo)
+            .bind(&range.hi)
+            .bind(after)
+            .bind(101i64)
+            .fetch_all(&self.pool)
+            .await?;
+        let column = if self.backend == Backend::Sqlite { 3 } else { 0 };
+        let plan: Result<Vec<String>> = rows.iter().map(|r| Ok(r.try_get::<String, _>(column)?)).collect();
+        Ok(plan?.join("\n"))
+    }
+
     /// Refreshes the planner's statistics (after a bulk load, as in the benchmark).
     pub async fn analyze(&self) -> Result<()> {
         sqlx::query("ANALYZE").execute(&self.pool).await?;
@@ -564,18 +590,15 @@ impl FileMeta for SqlMetaStore {
         }
         let room = limit as usize - out.len();
         if room > 0 {
-            let rows = sqlx::query(select_file!(
-                "WHERE f.owner_id = $1 AND f.dir = $2 AND f.path >= $3 AND f.path < $4 AND f.path > $5 \
-                 ORDER BY f.path LIMIT $6"
-            ))
-            .bind(owner)
-            .bind(dir)
-            .bind(&range.lo)
-            .bind(&range.hi)
-            .bind(files_after)
-            .bind(room as i64)
-            .fetch_all(&self.pool)
-            .await?;
+            let rows = sqlx::query(LIST_DIR_FILES)
+                .bind(owner)
+                .bind(dir)
+                .bind(&range.lo)
+                .bind(&range.hi)
+                .bind(files_after)
+                .bind(room as i64)
+                .fetch_all(&self.pool)
+                .await?;
             for r in &rows {
                 out.push(Entry::File(from_row::<FileRecord>(r)?));
             }

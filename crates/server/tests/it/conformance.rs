@@ -239,3 +239,36 @@ async fn search_by_name_uses_the_trigram_index() {
     }
     println!("search plan:\n{plan}");
 }
+
+/// A folder's first page reads its first rows in path order, also once the planner has
+/// statistics (SQLite's STAT4 plans by the bound values): no full read and sort.
+#[tokio::test]
+async fn a_big_folders_first_page_is_read_in_index_order() {
+    crate::needs_backend!();
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _pg) = match crate::BACKEND {
+        Backend::Sqlite => (format!("sqlite://{}", dir.path().join("m.db").display()), None),
+        Backend::Postgres => {
+            let db = PgTestDb::create().await;
+            (db.url.clone(), Some(db))
+        }
+    };
+    let m = SqlMetaStore::connect(&url).await.unwrap();
+    let owner = user(&m, "alice", i64::MAX).await;
+    for batch in 0..20 {
+        let ups = (0..1000)
+            .map(|i| staged(&format!("big/f-{batch:02}-{i:04}"), &format!("{batch}/{i}"), WriteMode::Fail))
+            .collect();
+        m.commit_uploads(&owner, ups).await.unwrap();
+    }
+    m.commit_uploads(&owner, vec![staged("small/one", "one", WriteMode::Fail)]).await.unwrap();
+    m.analyze().await.unwrap();
+    for after in ["", "big/f-10-0000"] {
+        let plan = m.explain_list_dir(&owner, "big", after).await.unwrap();
+        println!("list plan after {after:?}:\n{plan}");
+        match crate::BACKEND {
+            Backend::Sqlite => assert!(!plan.contains("TEMP B-TREE"), "{plan}"),
+            Backend::Postgres => assert!(!plan.contains("Seq Scan on files") && !plan.contains("Sort"), "{plan}"),
+        }
+    }
+}
