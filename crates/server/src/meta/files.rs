@@ -77,11 +77,27 @@ macro_rules! select_file {
     };
 }
 
+/// `select_file!` for listings in path order: `CROSS JOIN` makes SQLite read `files`
+/// first, through its path index, so `LIMIT` stops after a page. With statistics
+/// (STAT4) SQLite otherwise may start from `users` and sort the whole folder (a
+/// 100,000-file folder's first page took 150 ms instead of 1 ms). PostgreSQL plans
+/// `CROSS JOIN … WHERE` like the inner join it is.
+macro_rules! select_file_in_path_order {
+    ($conditions:literal) => {
+        concat!(
+            "SELECT ",
+            file_columns!(),
+            " FROM files f CROSS JOIN contents c CROSS JOIN users u WHERE c.id = f.content_id AND u.id = f.owner_id AND ",
+            $conditions
+        )
+    };
+}
+
 const FOLDER_COLUMNS: &str = "id, owner_id, path, created_at, updated_at";
 
 /// The files directly in one folder, in path order, after a cursor.
-const LIST_DIR_FILES: &str = select_file!(
-    "WHERE f.owner_id = $1 AND f.dir = $2 AND f.path >= $3 AND f.path < $4 AND f.path > $5 ORDER BY f.path LIMIT $6"
+const LIST_DIR_FILES: &str = select_file_in_path_order!(
+    "f.owner_id = $1 AND f.dir = $2 AND f.path >= $3 AND f.path < $4 AND f.path > $5 ORDER BY f.path LIMIT $6"
 );
 
 /// The folder columns for queries that name the folders table `d`.
@@ -425,22 +441,29 @@ impl SqlMetaStore {
         Ok(plan.join("\n"))
     }
 
-    /// The plan for the files of a one-level listing (first page: `after` empty).
+    /// The plan for the files of a one-level listing (first page: `after` empty). The
+    /// values are written into the statement, as SQLite's planner (STAT4) sees them when
+    /// it runs the real one.
     pub async fn explain_list_dir(&self, owner: &str, dir: &str, after: &str) -> Result<String> {
         let range = PrefixRange::parse(Some(&format!("{dir}/")))?;
+        let quote = |v: &str| format!("'{}'", v.replace('\'', "''"));
+        let mut sql = LIST_DIR_FILES.to_string();
+        // Highest first, so that $1 does not match the start of $10.
+        for (n, v) in [
+            (6, "101".to_string()),
+            (5, quote(after)),
+            (4, quote(&range.hi)),
+            (3, quote(&range.lo)),
+            (2, quote(dir)),
+            (1, quote(owner)),
+        ] {
+            sql = sql.replace(&format!("${n}"), &v);
+        }
         let explain = match self.backend {
-            Backend::Sqlite => format!("EXPLAIN QUERY PLAN {LIST_DIR_FILES}"),
-            Backend::Postgres => format!("EXPLAIN {LIST_DIR_FILES}"),
+            Backend::Sqlite => format!("EXPLAIN QUERY PLAN {sql}"),
+            Backend::Postgres => format!("EXPLAIN {sql}"),
         };
-        let rows = sqlx::query(sqlx::AssertSqlSafe(explain))
-            .bind(owner)
-            .bind(dir)
-            .bind(&range.lo)
-            .bind(&range.hi)
-            .bind(after)
-            .bind(101i64)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(explain)).fetch_all(&self.pool).await?;
         let column = if self.backend == Backend::Sqlite { 3 } else { 0 };
         let plan: Result<Vec<String>> = rows.iter().map(|r| Ok(r.try_get::<String, _>(column)?)).collect();
         Ok(plan?.join("\n"))
@@ -539,8 +562,8 @@ impl FileMeta for SqlMetaStore {
         after: Option<&str>,
         limit: u32,
     ) -> Result<Vec<FileRecord>> {
-        let rows = sqlx::query(select_file!(
-            "WHERE f.owner_id = $1 AND f.path >= $2 AND f.path < $3 AND f.path > $4 ORDER BY f.path LIMIT $5"
+        let rows = sqlx::query(select_file_in_path_order!(
+            "f.owner_id = $1 AND f.path >= $2 AND f.path < $3 AND f.path > $4 ORDER BY f.path LIMIT $5"
         ))
         .bind(owner)
         .bind(&range.lo)

@@ -11,6 +11,12 @@ use std::sync::Arc;
 
 /// A fresh store on this binary's backend, and what keeps its database alive.
 async fn store() -> (Arc<dyn MetaStore>, Option<PgTestDb>, tempfile::TempDir) {
+    let (m, pg, dir) = sql_store().await;
+    (Arc::new(m), pg, dir)
+}
+
+/// The same, as the concrete store (for its query plans and statistics).
+async fn sql_store() -> (SqlMetaStore, Option<PgTestDb>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let (url, pg) = match crate::BACKEND {
         Backend::Sqlite => (format!("sqlite://{}", dir.path().join("m.db").display()), None),
@@ -19,7 +25,7 @@ async fn store() -> (Arc<dyn MetaStore>, Option<PgTestDb>, tempfile::TempDir) {
             (db.url.clone(), Some(db))
         }
     };
-    (Arc::new(SqlMetaStore::connect(&url).await.unwrap()), pg, dir)
+    (SqlMetaStore::connect(&url).await.unwrap(), pg, dir)
 }
 
 async fn user(m: &dyn MetaStore, name: &str, quota: i64) -> String {
@@ -201,15 +207,7 @@ async fn concurrent_first_registrations_make_exactly_one_admin() {
 #[tokio::test]
 async fn search_by_name_uses_the_trigram_index() {
     crate::needs_backend!();
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _pg) = match crate::BACKEND {
-        Backend::Sqlite => (format!("sqlite://{}", dir.path().join("m.db").display()), None),
-        Backend::Postgres => {
-            let db = PgTestDb::create().await;
-            (db.url.clone(), Some(db))
-        }
-    };
-    let m = SqlMetaStore::connect(&url).await.unwrap();
+    let (m, _pg, _dir) = sql_store().await;
     let owner = user(&m, "alice", i64::MAX).await;
     for batch in 0..20 {
         let ups = (0..500)
@@ -245,15 +243,7 @@ async fn search_by_name_uses_the_trigram_index() {
 #[tokio::test]
 async fn a_big_folders_first_page_is_read_in_index_order() {
     crate::needs_backend!();
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _pg) = match crate::BACKEND {
-        Backend::Sqlite => (format!("sqlite://{}", dir.path().join("m.db").display()), None),
-        Backend::Postgres => {
-            let db = PgTestDb::create().await;
-            (db.url.clone(), Some(db))
-        }
-    };
-    let m = SqlMetaStore::connect(&url).await.unwrap();
+    let (m, _pg, _dir) = sql_store().await;
     let owner = user(&m, "alice", i64::MAX).await;
     for batch in 0..20 {
         let ups = (0..1000)

@@ -33,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/uploads/{id}", axum::routing::head(head).patch(patch).delete(terminate).get(status))
         // Bodies stream into the session and are bounded by the upload's own limits.
         .layer(DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn(require_version))
         .layer(axum::middleware::map_response(|mut r: Response| async move {
             r.headers_mut().insert("tus-resumable", HeaderValue::from_static(TUS_VERSION));
             r
@@ -44,12 +45,12 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// A request for another protocol version gets 412 with the one we speak.
-fn check_version(headers: &HeaderMap) -> Result<(), Response> {
-    match header_str(headers, "tus-resumable") {
+async fn require_version(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    match header_str(req.headers(), "tus-resumable") {
         Some(v) if v.trim() != TUS_VERSION => {
-            Err((StatusCode::PRECONDITION_FAILED, [("tus-version", TUS_VERSION)]).into_response())
+            (StatusCode::PRECONDITION_FAILED, [("tus-version", TUS_VERSION)]).into_response()
         }
-        _ => Ok(()),
+        _ => next.run(req).await,
     }
 }
 
@@ -124,9 +125,6 @@ pub async fn options(State(s): State<AppState>) -> Response {
     responses((status = 201, description = "Location: /api/v1/uploads/{id}"), (status = 400, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 507, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create(State(s): State<AppState>, Auth(who): Auth, headers: HeaderMap, body: Body) -> ApiResult<Response> {
-    if let Err(r) = check_version(&headers) {
-        return Ok(r);
-    }
     let length = number(&headers, "upload-length")?;
     let deferred = header_str(&headers, "upload-defer-length").map(str::trim) == Some("1");
     if length.is_none() && !deferred {
@@ -159,15 +157,7 @@ pub async fn create(State(s): State<AppState>, Auth(who): Auth, headers: HeaderM
 
 #[utoipa::path(head, path = "/api/v1/uploads/{id}", tag = "uploads", summary = "tus: how far an upload got", params(("id" = String, Path)),
     responses((status = 200, description = "Upload-Offset, Upload-Length"), (status = 404)), security(("bearer" = [])))]
-pub async fn head(
-    State(s): State<AppState>,
-    Auth(who): Auth,
-    Param(id): Param,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
-    if let Err(r) = check_version(&headers) {
-        return Ok(r);
-    }
+pub async fn head(State(s): State<AppState>, Auth(who): Auth, Param(id): Param) -> ApiResult<Response> {
     let status = s.services.files.upload_status(&who, &id).await?;
     let mut h = session_headers(&status);
     h.push(("cache-control", "no-store".into()));
@@ -191,9 +181,6 @@ pub async fn patch(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
-    if let Err(r) = check_version(&headers) {
-        return Ok(r);
-    }
     if !header_str(&headers, "content-type").is_some_and(|ct| ct.starts_with(OFFSET_CONTENT_TYPE)) {
         return Err(Error::UnsupportedMediaType.into());
     }
@@ -209,15 +196,7 @@ pub async fn patch(
 
 #[utoipa::path(delete, path = "/api/v1/uploads/{id}", tag = "uploads", summary = "tus: abort an upload and remove its bytes",
     params(("id" = String, Path)), responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn terminate(
-    State(s): State<AppState>,
-    Auth(who): Auth,
-    Param(id): Param,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
-    if let Err(r) = check_version(&headers) {
-        return Ok(r);
-    }
+pub async fn terminate(State(s): State<AppState>, Auth(who): Auth, Param(id): Param) -> ApiResult<Response> {
     s.services.files.abort_upload(&who, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
