@@ -55,7 +55,8 @@ impl App {
             .context("loading the signing key (do all instances share one secret_key?)")?;
         let services = Services::new(meta, stores, settings, signer, mailer);
         let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
-        let state = AppState { services, config: Arc::new(config), metrics: metrics_handle() };
+        let public_base = public_base(&config, listener.local_addr()?).into();
+        let state = AppState { services, config: Arc::new(config), metrics: metrics_handle(), public_base };
         Ok(App { listener, state, sweeper })
     }
 
@@ -63,13 +64,7 @@ impl App {
     /// data is, where mail goes, and (on an empty server) who becomes the admin.
     pub async fn startup_summary(&self) -> anyhow::Result<String> {
         let config = &self.state.config;
-        let addr = self.local_addr();
-        let host = if addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { addr.ip().to_string() };
-        let url = match &config.public_url {
-            Some(u) => u.clone(),
-            None if addr.is_ipv6() && !addr.ip().is_unspecified() => format!("http://[{host}]:{}", addr.port()),
-            None => format!("http://{host}:{}", addr.port()),
-        };
+        let url = self.state.public_base.to_string();
         let absolute = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
         let database = match &config.database_url {
             Some(u) => crate::config::redact_url(u),
@@ -123,6 +118,20 @@ impl App {
         // Counted but unwritten usage must survive a clean shutdown.
         meter.flush().await;
         served.context("serving HTTP")
+    }
+}
+
+/// The root URL put into public links and signed URLs: `public_url`, else the address
+/// the server listens on. Never a request's `Host` header, which a client chooses.
+fn public_base(config: &Config, addr: SocketAddr) -> String {
+    if let Some(url) = &config.public_url {
+        return url.trim_end_matches('/').to_string();
+    }
+    // Listening on every interface names no one host: loopback is the one that surely works.
+    match addr.ip() {
+        ip if ip.is_unspecified() => format!("http://127.0.0.1:{}", addr.port()),
+        std::net::IpAddr::V6(ip) => format!("http://[{ip}]:{}", addr.port()),
+        ip => format!("http://{ip}:{}", addr.port()),
     }
 }
 

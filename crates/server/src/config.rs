@@ -49,7 +49,7 @@ pub struct Config {
     /// Mark the session cookie `Secure` (set when served over HTTPS).
     pub cookie_secure: bool,
     /// The server's public root URL (e.g. `https://files.example.org`), used in public
-    /// links and signed URLs; default: from each request's `Host` header.
+    /// links and signed URLs; default: the listen address (never a request's `Host`).
     pub public_url: Option<String>,
     pub log_format: LogFormat,
     /// `smtp://host:port`, `smtps://user:pass@host`; unset: mail goes to the log.
@@ -65,6 +65,8 @@ pub struct Config {
     /// How long a resumable upload may sit idle before it expires and its bytes are
     /// removed, in seconds (tus `Upload-Expires`).
     pub upload_ttl_secs: u64,
+    /// When set, `GET /metrics` needs `Authorization: Bearer <this>`.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Config {
@@ -93,6 +95,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             sweep_interval_secs: 5,
             upload_ttl_secs: 24 * 3600,
+            metrics_token: None,
         }
     }
 }
@@ -124,6 +127,7 @@ impl std::fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("sweep_interval_secs", &self.sweep_interval_secs)
             .field("upload_ttl_secs", &self.upload_ttl_secs)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<redacted>"))
             .finish()
     }
 }

@@ -26,6 +26,8 @@ pub struct AppState {
     pub services: Services,
     pub config: Arc<Config>,
     pub metrics: PrometheusHandle,
+    /// The root URL of public links and signed URLs (see `app::public_base`).
+    pub public_base: Arc<str>,
 }
 
 pub fn router(state: AppState) -> Router {

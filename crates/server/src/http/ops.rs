@@ -1,9 +1,10 @@
 //! Operations endpoints: liveness, readiness, Prometheus metrics.
 
 use super::AppState;
+use super::error::ApiError;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use nimbus_api::Health;
@@ -32,7 +33,22 @@ pub async fn readyz(State(s): State<AppState>) -> impl IntoResponse {
     (status, Json(Health { status: word.into(), checks }))
 }
 
-#[utoipa::path(get, path = "/metrics", summary = "Prometheus metrics", tag = "operations", responses((status = 200, description = "Prometheus text format")))]
-pub async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render())
+#[utoipa::path(get, path = "/metrics", summary = "Prometheus metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format"), (status = 401, description = "metrics_token is set and was not sent")),
+    security((), ("bearer" = [])))]
+pub async fn metrics(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(expected) = &s.config.metrics_token {
+        let sent = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        // Compared in constant time, like every other secret.
+        let same =
+            sent.len() == expected.len() && sent.bytes().zip(expected.bytes()).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0;
+        if !same {
+            return ApiError(crate::error::Error::Unauthorized).into_response();
+        }
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render()).into_response()
 }

@@ -67,6 +67,10 @@ impl Signer {
             return None;
         }
         let expires: i64 = expires.parse().ok()?;
+        // Signatures are written in lowercase hex; any other spelling is not one of ours.
+        if !sig.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return None;
+        }
         Some(SignedDownload {
             file_id: file_id.to_string(),
             creator_id: creator_id.to_string(),

@@ -250,3 +250,39 @@ async fn links_and_signed_urls_need_no_body() {
     let r = c.request(reqwest::Method::PATCH, &format!("/api/v1/files/{}", f.id)).send().await.unwrap();
     assert_eq!(r.status(), 422);
 }
+
+/// Link and signed URLs are built from the configured root or the listen address,
+/// never from the Host header a client sends.
+#[tokio::test]
+async fn link_urls_never_come_from_the_host_header() {
+    crate::needs_backend!();
+    let s = TestServer::start().await;
+    let c = s.user("alice").await;
+    let (f, _) = c.put("a.txt", "hello", &PutOptions::default()).await.unwrap();
+    for path in [format!("/api/v1/files/{}/links", f.id), format!("/api/v1/files/{}/download-url", f.id)] {
+        let r = c.request(reqwest::Method::POST, &path).header(header::HOST, "evil.example").send().await.unwrap();
+        let text = r.text().await.unwrap();
+        assert!(!text.contains("evil.example"), "{text}");
+        assert!(text.contains(&s.base), "{text}");
+    }
+    let configured = TestServer::start_with(|c| c.public_url = Some("https://files.example.org/".into())).await;
+    let c = configured.user("bob").await;
+    let (f, _) = c.put("b.txt", "hi", &PutOptions::default()).await.unwrap();
+    let link = c.create_link(&f.id, &CreateLinkRequest::default()).await.unwrap();
+    assert!(link.url.starts_with("https://files.example.org/s/"), "{}", link.url);
+}
+
+/// A signed URL is accepted only as issued: the same signature in upper case is not one.
+#[tokio::test]
+async fn signed_urls_are_compared_exactly() {
+    crate::needs_backend!();
+    let s = TestServer::start().await;
+    let c = s.user("alice").await;
+    let (f, _) = c.put("a.txt", "hello", &PutOptions::default()).await.unwrap();
+    let url = c.download_url(&f.id, None).await.unwrap().url;
+    assert_eq!(anon().get(&url).send().await.unwrap().status(), 200);
+    let (head, sig) = url.rsplit_once('.').unwrap();
+    let upper = format!("{head}.{}", sig.to_uppercase());
+    assert_ne!(upper, url);
+    assert_eq!(anon().get(&upper).send().await.unwrap().status(), 404);
+}

@@ -185,3 +185,16 @@ async fn start_up_names_the_url_the_data_and_the_first_admin_rule() {
     let r = reqwest::get(format!("{}/healthz", server.base)).await.unwrap();
     assert_eq!(r.status(), 200);
 }
+
+/// With `metrics_token` set, /metrics needs it; without, it stays open (loopback setups).
+#[tokio::test]
+async fn metrics_can_require_a_token() {
+    crate::needs_backend!();
+    let s = TestServer::start_with(|c| c.metrics_token = Some("metrics-secret-123".into())).await;
+    assert_eq!(s.anon.request(Method::GET, "/metrics").send().await.unwrap().status(), 401);
+    let wrong = s.anon.request(Method::GET, "/metrics").bearer_auth("metrics-secret-124").send().await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    let right = s.anon.request(Method::GET, "/metrics").bearer_auth("metrics-secret-123").send().await.unwrap();
+    assert_eq!(right.status(), 200);
+    assert!(right.text().await.unwrap().contains("nimbus_"));
+}

@@ -9,22 +9,14 @@ use crate::http::extract::{ApiJson, Auth, ClientAddr, Param};
 use crate::meta::LinkRecord;
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use nimbus_api::{CreateLinkRequest, DownloadUrl, DownloadUrlRequest, ErrorBody, Link, LinkEnvelope, Page, Permission};
 
 /// The server's public root: the configured `public_url`, else the request's `Host`.
-pub fn public_base(s: &AppState, headers: &HeaderMap) -> String {
-    if let Some(url) = &s.config.public_url {
-        return url.trim_end_matches('/').to_string();
-    }
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    format!("http://{host}")
-}
-
-fn link_json(s: &AppState, headers: &HeaderMap, link: &LinkRecord) -> Link {
+fn link_json(s: &AppState, link: &LinkRecord) -> Link {
     let token = s.services.links.token_of(link);
-    convert::link(link, &token, &format!("{}/s/{token}", public_base(s, headers)))
+    convert::link(link, &token, &format!("{}/s/{token}", s.public_base))
 }
 
 #[utoipa::path(post, path = "/api/v1/files/{id}/links", summary = "Create a public link", tag = "links", params(("id" = String, Path)), request_body = CreateLinkRequest,
@@ -34,23 +26,17 @@ pub async fn create_link(
     State(s): State<AppState>,
     Auth(who): Auth,
     Param(id): Param,
-    headers: HeaderMap,
     ApiJson(req): ApiJson<CreateLinkRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let link = s.services.links.create(&who, &id, req).await?;
-    Ok((StatusCode::CREATED, Json(LinkEnvelope { link: link_json(&s, &headers, &link) })))
+    Ok((StatusCode::CREATED, Json(LinkEnvelope { link: link_json(&s, &link) })))
 }
 
 #[utoipa::path(get, path = "/api/v1/files/{id}/links", summary = "A file's public links", tag = "links", params(("id" = String, Path)),
     responses((status = 200, body = Page<Link>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn list_links(
-    State(s): State<AppState>,
-    Auth(who): Auth,
-    Param(id): Param,
-    headers: HeaderMap,
-) -> ApiResult<Json<Page<Link>>> {
+pub async fn list_links(State(s): State<AppState>, Auth(who): Auth, Param(id): Param) -> ApiResult<Json<Page<Link>>> {
     let links = s.services.links.list(&who, &id).await?;
-    Ok(Json(Page { items: links.iter().map(|l| link_json(&s, &headers, l)).collect(), next_cursor: None }))
+    Ok(Json(Page { items: links.iter().map(|l| link_json(&s, l)).collect(), next_cursor: None }))
 }
 
 #[utoipa::path(delete, path = "/api/v1/links/{id}", summary = "Revoke a public link", tag = "links", params(("id" = String, Path)),
@@ -87,11 +73,10 @@ pub async fn create_download_url(
     State(s): State<AppState>,
     Auth(who): Auth,
     Param(id): Param,
-    headers: HeaderMap,
     ApiJson(req): ApiJson<DownloadUrlRequest>,
 ) -> ApiResult<Json<DownloadUrl>> {
     let (token, expires_at) = s.services.links.sign_download(&who, &id, req.expires_in).await?;
-    let url = format!("{}/api/v1/signed/{token}", public_base(&s, &headers));
+    let url = format!("{}/api/v1/signed/{token}", s.public_base);
     Ok(Json(DownloadUrl { url, expires_at: expires_at.rfc3339() }))
 }
 
