@@ -24,6 +24,9 @@ pub enum Error {
     /// The user's bucket refused the credentials; the store's reason is kept.
     #[error("the storage refused these settings: {0}")]
     InvalidStorageCredentials(String),
+    /// A cookie-authenticated change that did not come from our own pages.
+    #[error("cross-site request refused: send it from this server's pages, or with a bearer token")]
+    CrossSiteRequest,
     /// The caller can see the resource but may not do this.
     #[error("forbidden")]
     Forbidden,

@@ -1,6 +1,7 @@
 //! The HTTP face of Nimbus (axum): routing, authentication, error mapping and
 //! observability. Handlers parse, call one service method, and map the result.
 
+mod csrf;
 mod download;
 pub mod error;
 mod extract;
@@ -35,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .merge(rest::routes())
         .merge(tus::routes())
         .merge(ops::routes())
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), csrf::guard))
         .route_layer(axum::middleware::from_fn(observe::track))
         .merge(openapi::docs())
         .fallback(|| async { ApiError(crate::error::Error::NotFound) })

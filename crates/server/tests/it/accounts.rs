@@ -149,7 +149,15 @@ async fn session_cookie_is_httponly_lax_and_authenticates() {
     let pair = cookie.split(';').next().unwrap().to_string();
     let me = s.anon.request(Method::GET, "/api/v1/me").header(header::COOKIE, &pair).send().await.unwrap();
     assert_eq!(me.status(), 200);
-    let out = s.anon.request(Method::POST, "/api/v1/auth/logout").header(header::COOKIE, &pair).send().await.unwrap();
+    // A browser sends its page's origin with every POST.
+    let out = s
+        .anon
+        .request(Method::POST, "/api/v1/auth/logout")
+        .header(header::COOKIE, &pair)
+        .header(header::ORIGIN, &s.base)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(out.status(), 204);
     let me = s.anon.request(Method::GET, "/api/v1/me").header(header::COOKIE, &pair).send().await.unwrap();
     assert_eq!(me.status(), 401);

@@ -9,6 +9,7 @@ mod common;
 mod conformance;
 mod content;
 mod crash;
+mod csrf;
 mod devices;
 mod downloads;
 mod external;

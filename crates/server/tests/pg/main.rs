@@ -14,6 +14,8 @@ mod common;
 mod conformance;
 #[path = "../it/content.rs"]
 mod content;
+#[path = "../it/csrf.rs"]
+mod csrf;
 #[path = "../it/devices.rs"]
 mod devices;
 #[path = "../it/downloads.rs"]

@@ -41,8 +41,15 @@ pub fn login_response(s: &AppState, login: NewLogin) -> ApiResult<(HeaderMap, Js
     let max_age = login.session.expires_at.unix_secs() - login.session.created_at.unix_secs();
     let secure = if s.config.cookie_secure { "; Secure" } else { "" };
     let cookie = format!("{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}", login.token);
+    // Readable by our pages, which echo it in X-CSRF-Token (see http::csrf).
+    let csrf = format!(
+        "{}={}; Path=/; SameSite=Strict; Max-Age={max_age}{secure}",
+        crate::http::csrf::CSRF_COOKIE,
+        crate::domain::new_secret_token("csrf")
+    );
     let mut headers = HeaderMap::new();
-    headers.insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(anyhow::Error::from)?);
+    headers.append(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(anyhow::Error::from)?);
+    headers.append(header::SET_COOKIE, HeaderValue::from_str(&csrf).map_err(anyhow::Error::from)?);
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     let body = LoginResponse {
         access_token: login.token,
