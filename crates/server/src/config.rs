@@ -40,6 +40,8 @@ pub struct Config {
     pub allow_private_storage_endpoints: bool,
     /// Largest single file accepted, in bytes (413 above).
     pub max_upload_bytes: u64,
+    /// Most files in one multipart upload (400 above, before the rest is read).
+    pub max_multipart_files: u32,
     /// Quota of a new account, in bytes.
     pub default_quota_bytes: u64,
     /// The largest quota a user may choose for themselves (`PUT /api/v1/me/plan`).
@@ -83,6 +85,7 @@ impl Default for Config {
             secret_key: None,
             allow_private_storage_endpoints: false,
             max_upload_bytes: 16 << 30,
+            max_multipart_files: 1000,
             default_quota_bytes: 10 << 30,
             max_quota_bytes: 100 << 30,
             session_ttl_secs: 30 * 24 * 3600,
@@ -115,6 +118,7 @@ impl std::fmt::Debug for Config {
             .field("secret_key", &self.secret_key.as_ref().map(|_| "<redacted>"))
             .field("allow_private_storage_endpoints", &self.allow_private_storage_endpoints)
             .field("max_upload_bytes", &self.max_upload_bytes)
+            .field("max_multipart_files", &self.max_multipart_files)
             .field("default_quota_bytes", &self.default_quota_bytes)
             .field("max_quota_bytes", &self.max_quota_bytes)
             .field("session_ttl_secs", &self.session_ttl_secs)

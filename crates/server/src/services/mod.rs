@@ -51,6 +51,7 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub max_upload_bytes: u64,
+    pub max_multipart_files: u32,
     pub default_quota_bytes: u64,
     pub max_quota_bytes: u64,
     pub session_ttl_secs: u64,
@@ -64,6 +65,7 @@ impl Settings {
     pub fn from_config(c: &crate::config::Config) -> Self {
         Settings {
             max_upload_bytes: c.max_upload_bytes,
+            max_multipart_files: c.max_multipart_files,
             default_quota_bytes: c.default_quota_bytes,
             max_quota_bytes: c.max_quota_bytes,
             session_ttl_secs: c.session_ttl_secs,

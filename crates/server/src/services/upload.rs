@@ -150,6 +150,14 @@ impl Files {
         self.refuse_declared_batch(&budget, &req.mode, req.declared_len)?;
         let mut pending = Vec::new();
         while let Some(part) = parts.next_part().await? {
+            if pending.len() >= self.settings.max_multipart_files as usize {
+                let limit = self.settings.max_multipart_files;
+                return Err(Error::BadRequest(format!("at most {limit} files per upload; send the rest in another")));
+            }
+            if req.mode == WriteMode::Fail && self.meta.file_by_path(owner, part.path.as_str()).await?.is_some() {
+                // The commit would refuse it; say so before reading this part or the rest.
+                return Err(Error::PathExists);
+            }
             let blob = self.stage_within(&mut budget, &part.path, &req.mode, part.body).await?;
             let content_type = part.content_type.unwrap_or_else(|| guess_type(&part.path));
             let mode = req.mode.clone();

@@ -217,3 +217,21 @@ async fn identical_content_is_stored_once_and_reclaimed_when_unreferenced() {
     b.delete_file(&fb.id).await.unwrap();
     assert!(eventually(10, || blob_files(&s).is_empty()).await, "the sweeper reclaims unreferenced bytes");
 }
+
+/// A multipart upload with more files than allowed is refused before the rest is read,
+/// and stores nothing; a taken path in `fail` mode is refused at its own part.
+#[tokio::test]
+async fn multipart_part_count_is_bounded() {
+    crate::needs_backend!();
+    let s = TestServer::start_with(|c| c.max_multipart_files = 5).await;
+    let c = s.user("alice").await;
+    let parts = (0..6).map(|i| UploadPart::bytes(&format!("f{i}.txt"), &b"x"[..])).collect();
+    let (status, _) = code(c.upload(None, OnConflict::Fail, parts).await);
+    assert_eq!(status, 400);
+    assert!(c.list_files(None, None, None).await.unwrap().items.is_empty());
+    let parts = (0..5).map(|i| UploadPart::bytes(&format!("f{i}.txt"), &b"x"[..])).collect();
+    assert_eq!(c.upload(None, OnConflict::Fail, parts).await.unwrap().len(), 5);
+    let again = vec![UploadPart::bytes("new.txt", &b"x"[..]), UploadPart::bytes("f0.txt", &b"y"[..])];
+    assert_eq!(code(c.upload(None, OnConflict::Fail, again).await), (409, "path_exists".into()));
+    assert_eq!(c.list_files(None, None, None).await.unwrap().items.len(), 5, "all or nothing");
+}
