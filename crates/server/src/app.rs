@@ -109,8 +109,12 @@ impl App {
         let expiry = tokio::spawn(expire_uploads(self.state.services.files.clone(), interval));
         let meter = self.state.services.meter.clone();
         let metering = tokio::spawn(meter.clone().run(Duration::from_secs(2)));
-        let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
+        let limits = crate::http::serve::ConnectionLimits {
+            header_read_timeout: Duration::from_secs(self.state.config.header_read_timeout_secs.max(1)),
+            max_header_bytes: 64 << 10,
+        };
+        let app = router(self.state);
+        let served = crate::http::serve::serve(self.listener, app, limits, shutdown, Duration::from_secs(30)).await;
         sweeper.abort();
         indexer.abort();
         expiry.abort();

@@ -69,6 +69,9 @@ pub struct Config {
     pub upload_ttl_secs: u64,
     /// When set, `GET /metrics` needs `Authorization: Bearer <this>`.
     pub metrics_token: Option<String>,
+    /// Seconds a client has to send a request's headers (and an idle keep-alive
+    /// connection to start its next request) before the connection is closed.
+    pub header_read_timeout_secs: u64,
 }
 
 impl Default for Config {
@@ -99,6 +102,7 @@ impl Default for Config {
             sweep_interval_secs: 5,
             upload_ttl_secs: 24 * 3600,
             metrics_token: None,
+            header_read_timeout_secs: 10,
         }
     }
 }
@@ -132,6 +136,7 @@ impl std::fmt::Debug for Config {
             .field("sweep_interval_secs", &self.sweep_interval_secs)
             .field("upload_ttl_secs", &self.upload_ttl_secs)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<redacted>"))
+            .field("header_read_timeout_secs", &self.header_read_timeout_secs)
             .finish()
     }
 }

@@ -9,6 +9,7 @@ mod observe;
 mod openapi;
 mod ops;
 mod rest;
+pub mod serve;
 mod tus;
 mod web;
 

@@ -16,6 +16,7 @@ mod external;
 mod files;
 mod folders;
 mod isolation;
+mod limits;
 mod links;
 mod messages;
 mod ops;
