@@ -23,6 +23,7 @@ mod upload;
 mod uploads;
 mod usage;
 mod user_buckets;
+mod verify;
 
 pub use accounts::{Accounts, NewLogin, Principal};
 pub use admin::{Admin, UserPage};

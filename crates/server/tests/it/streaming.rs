@@ -101,3 +101,25 @@ async fn an_upload_over_quota_gets_507_and_stores_nothing() {
     assert_eq!(c.list_files(None, None, None).await.unwrap().items.len(), 1);
     assert!(eventually(5, || blob_files(&s).len() == 1).await, "no bytes of the refused upload remain");
 }
+
+/// A flipped byte in a stored blob is not served as the file: the full download fails
+/// short of its length instead of delivering damaged bytes.
+#[tokio::test]
+async fn a_rotten_blob_is_not_served_whole() {
+    crate::needs_backend!();
+    let s = crate::common::TestServer::start().await;
+    let c = s.user("alice").await;
+    let data: Vec<u8> = (0..700_000u32).map(|i| (i % 251) as u8).collect();
+    c.put("precious.bin", data.clone(), &nimbus_client::PutOptions::default()).await.unwrap();
+    let blobs = crate::common::blob_files(&s);
+    assert_eq!(blobs.len(), 1);
+    let mut stored = std::fs::read(&blobs[0]).unwrap();
+    stored[650_000] ^= 0x01;
+    std::fs::write(&blobs[0], &stored).unwrap();
+    let r = c.get_path("precious.bin").await.unwrap();
+    let result = r.bytes().await;
+    match result {
+        Ok(b) => assert_ne!(b.as_ref(), stored.as_slice(), "the damaged bytes were delivered as a whole file"),
+        Err(e) => assert!(e.is_body() || e.is_decode(), "{e}"),
+    }
+}
