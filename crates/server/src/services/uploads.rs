@@ -146,7 +146,7 @@ impl Files {
     }
 
     /// Gives a deferred length (once); 413 past the size limit, 507 over the quota.
-    pub async fn set_upload_length(&self, who: &Principal, id: &str, length: u64) -> Result<UploadSessionRecord> {
+    async fn set_upload_length(&self, who: &Principal, id: &str, length: u64) -> Result<UploadSessionRecord> {
         let session = self.own_upload(who, id).await?;
         match session.length {
             Some(l) if l as u64 == length => return Ok(session),
@@ -167,20 +167,25 @@ impl Files {
         self.own_upload(who, id).await
     }
 
-    /// Appends `body` at `offset`; with a checksum, the chunk is kept only if it matches.
-    /// The bytes are durable before this returns, and the file is committed when the
-    /// last one arrives. A body that breaks off keeps what arrived (tus semantics).
+    /// Appends `body` at `offset` (giving a deferred length first, if `length` is set);
+    /// with a checksum, the chunk is kept only if it matches. The bytes are durable
+    /// before this returns, and the file is committed when the last one arrives. A body
+    /// that breaks off keeps what arrived (tus semantics).
     pub async fn append_upload<S>(
         &self,
         who: &Principal,
         id: &str,
         offset: u64,
+        length: Option<u64>,
         checksum: Option<ChunkChecksum>,
         body: S,
     ) -> Result<UploadStatus>
     where
         S: Stream<Item = Result<Bytes>> + Send,
     {
+        if let Some(length) = length {
+            self.set_upload_length(who, id, length).await?;
+        }
         let lock = self.live.lock_for(id);
         let _one_at_a_time = lock.lock().await;
         let session = self.own_upload(who, id).await?;

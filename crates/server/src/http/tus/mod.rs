@@ -146,7 +146,7 @@ pub async fn create(State(s): State<AppState>, Auth(who): Auth, headers: HeaderM
     // creation-with-upload: the first chunk may come with the creation.
     let with_body = header_str(&headers, "content-type").is_some_and(|ct| ct.starts_with(OFFSET_CONTENT_TYPE));
     let status = if with_body && created.file.is_none() {
-        files.append_upload(&who, &created.session.id, 0, checksum(&headers)?, body_stream(body)).await?
+        files.append_upload(&who, &created.session.id, 0, None, checksum(&headers)?, body_stream(body)).await?
     } else {
         created
     };
@@ -186,11 +186,9 @@ pub async fn patch(
     }
     let offset =
         number(&headers, "upload-offset")?.ok_or_else(|| Error::BadRequest("Upload-Offset is required".into()))?;
-    let files = &s.services.files;
-    if let Some(length) = number(&headers, "upload-length")? {
-        files.set_upload_length(&who, &id, length).await?;
-    }
-    let status = files.append_upload(&who, &id, offset, checksum(&headers)?, body_stream(body)).await?;
+    let length = number(&headers, "upload-length")?;
+    let status =
+        s.services.files.append_upload(&who, &id, offset, length, checksum(&headers)?, body_stream(body)).await?;
     Ok(with_headers(StatusCode::NO_CONTENT, session_headers(&status)))
 }
 
