@@ -110,6 +110,8 @@ impl App {
         let meter = self.state.services.meter.clone();
         let metering = tokio::spawn(meter.clone().run(Duration::from_secs(2)));
         let limits = crate::http::serve::ConnectionLimits {
+            per_client: self.state.config.max_connections_per_client,
+            trusted_proxies: self.state.config.trusted_proxies.clone(),
             header_read_timeout: Duration::from_secs(self.state.config.header_read_timeout_secs.max(1)),
             max_header_bytes: 64 << 10,
         };

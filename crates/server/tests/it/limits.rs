@@ -51,3 +51,34 @@ async fn a_huge_header_is_refused_with_431() {
     let (status, _) = s.raw("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn one_client_cannot_hold_every_connection() {
+    crate::needs_backend!();
+    let s = TestServer::start_with(|c| c.max_connections_per_client = 5).await;
+    let mut held = Vec::new();
+    for _ in 0..5 {
+        let mut sock = TcpStream::connect(s.addr()).await.unwrap();
+        sock.write_all(b"GET /healthz HTTP/1.1\r\nX-Held: ").await.unwrap();
+        held.push(sock);
+    }
+    // The sixth is closed at once, before a byte is read.
+    let mut sixth = TcpStream::connect(s.addr()).await.unwrap();
+    let _ = sixth.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let mut buf = [0u8; 64];
+    let read =
+        tokio::time::timeout(Duration::from_secs(5), sixth.read(&mut buf)).await.expect("closed, not left hanging");
+    assert!(matches!(read, Ok(0) | Err(_)), "the sixth connection was served: {read:?}");
+    // Once one is given back, a new one is served again.
+    drop(held.pop());
+    let mut ok = false;
+    for _ in 0..100 {
+        let (status, _) = s.raw("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
+        if status == 200 {
+            ok = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(ok);
+}
