@@ -80,7 +80,7 @@ impl Client {
 
     /// `GET /api/v1/fs/{path}`: the raw response, for streaming and header checks.
     pub async fn get_path(&self, path: &str) -> Result<Response> {
-        Ok(check(self.request(Method::GET, &fs_url(path)).send().await?).await?)
+        check(self.request(Method::GET, &fs_url(path)).send().await?).await
     }
 
     /// `GET /api/v1/fs/{path}`, whole body in memory.
@@ -172,7 +172,7 @@ impl Client {
     /// `GET /api/v1/files/{id}/content`: the raw response.
     pub async fn download(&self, id: &str) -> Result<Response> {
         let url = format!("/api/v1/files/{id}/content");
-        Ok(check(self.request(Method::GET, &url).send().await?).await?)
+        check(self.request(Method::GET, &url).send().await?).await
     }
 
     pub async fn move_file(&self, id: &str, new_path: &str) -> Result<File> {

@@ -183,6 +183,8 @@ pub struct Overrides {
 
 impl Config {
     /// Loads the layers; `file` is the `--config` / `NIMBUS_CONFIG` path, if any.
+    // Called once at start-up: the size of its error does not matter.
+    #[allow(clippy::result_large_err)]
     pub fn load(file: Option<&Path>, flags: Overrides) -> Result<Config, figment::Error> {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
         if let Some(f) = file {

@@ -96,7 +96,13 @@ impl BlobStore for LocalBlobStore {
         Ok(removed)
     }
 
-    async fn open_session(&self, session: &str, offset: u64) -> io::Result<Box<dyn SessionWriter>> {
+    async fn open_session(
+        &self,
+        session: &str,
+        offset: u64,
+        _state: Option<&str>,
+        _expected_max: u64,
+    ) -> io::Result<Box<dyn SessionWriter>> {
         super::local_sessions::open(&self.root, session, offset).await
     }
 
@@ -108,11 +114,18 @@ impl BlobStore for LocalBlobStore {
         Ok(ReaderStream::with_capacity(limited, READ_CHUNK).boxed())
     }
 
-    async fn persist_session(&self, session: &str, length: u64, sha256: &str) -> io::Result<String> {
+    async fn persist_session(
+        &self,
+        session: &str,
+        length: u64,
+        _state: Option<&str>,
+        sha256: Option<&str>,
+    ) -> io::Result<String> {
+        let sha256 = sha256.ok_or_else(|| io::Error::other("a local blob is named by its hash"))?;
         super::local_sessions::persist(&self.root, session, length, sha256).await
     }
 
-    async fn delete_session(&self, session: &str) -> io::Result<()> {
+    async fn delete_session(&self, session: &str, _state: Option<&str>) -> io::Result<()> {
         super::local_sessions::delete(&self.root, session).await
     }
 

@@ -2,7 +2,7 @@
 //! appended in place and fsync'd before each append is acknowledged, then renamed into
 //! the blob layout when the last byte arrives (no copy).
 
-use super::SessionWriter;
+use super::{Appended, SessionWriter};
 use async_trait::async_trait;
 use std::io::{self, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -53,11 +53,11 @@ impl SessionWriter for LocalSession {
         Ok(())
     }
 
-    async fn commit(mut self: Box<Self>) -> io::Result<u64> {
+    async fn commit(mut self: Box<Self>) -> io::Result<Appended> {
         self.file.flush().await?;
         // The length changes too, so sync the metadata with the data.
         self.file.get_ref().sync_all().await?;
-        Ok(self.written)
+        Ok(Appended { written: self.written, state: None })
     }
 
     async fn discard(mut self: Box<Self>) -> io::Result<()> {

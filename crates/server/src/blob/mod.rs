@@ -4,7 +4,9 @@
 mod local;
 mod local_sessions;
 mod s3;
+mod s3_multipart;
 mod s3_sessions;
+mod sigv4;
 
 pub use local::LocalBlobStore;
 pub use s3::{PART_SIZE, S3BlobStore, S3Location};
@@ -36,15 +38,35 @@ pub trait BlobStore: Send + Sync + 'static {
     /// Every persisted blob key with its modification time, for the orphan scan.
     async fn list_keys(&self) -> io::Result<Vec<(String, SystemTime)>>;
     /// Opens resumable upload `session` for an append at `offset`, where its acknowledged
-    /// bytes end (anything stored past it, never acknowledged, is dropped).
-    async fn open_session(&self, session: &str, offset: u64) -> io::Result<Box<dyn SessionWriter>>;
-    /// Streams `range` of a session's acknowledged bytes (to rebuild hash state).
+    /// bytes end (anything stored past it, never acknowledged, is dropped). `state` is
+    /// what the last acknowledged append returned (`None` before the first), and
+    /// `expected_max` the most bytes the session may reach (to size its parts).
+    async fn open_session(
+        &self,
+        session: &str,
+        offset: u64,
+        state: Option<&str>,
+        expected_max: u64,
+    ) -> io::Result<Box<dyn SessionWriter>>;
+    /// Streams `range` of a session's acknowledged bytes (to rebuild hash state), or
+    /// `ErrorKind::Unsupported` where they cannot be read before the session finishes.
     async fn read_session(&self, session: &str, range: Range<u64>) -> io::Result<ByteStream>;
-    /// Makes the session's first `length` bytes a blob under a fresh key derived from
-    /// `sha256` (as [`TempBlob::persist`]) and forgets the session's own storage.
-    async fn persist_session(&self, session: &str, length: u64, sha256: &str) -> io::Result<String>;
+    /// Makes the session's first `length` bytes a blob under a fresh key (derived from
+    /// `sha256` where the store names blobs by it; such stores always can read their
+    /// sessions, so the hash is known) and forgets the session's own storage.
+    async fn persist_session(
+        &self,
+        session: &str,
+        length: u64,
+        state: Option<&str>,
+        sha256: Option<&str>,
+    ) -> io::Result<String>;
     /// Removes whatever a session stored; a missing session is not an error.
-    async fn delete_session(&self, session: &str) -> io::Result<()>;
+    async fn delete_session(&self, session: &str, state: Option<&str>) -> io::Result<()>;
+    /// Whether other instances write to this store too (appends then take a lease).
+    fn shared(&self) -> bool {
+        false
+    }
     /// How old an unreferenced blob must be before the start-up scan deletes it: zero
     /// for a store only this process writes, longer where other instances share it.
     fn orphan_grace(&self) -> std::time::Duration {
@@ -56,10 +78,19 @@ pub trait BlobStore: Send + Sync + 'static {
 #[async_trait]
 pub trait SessionWriter: Send {
     async fn write(&mut self, chunk: &[u8]) -> io::Result<()>;
-    /// Makes what was written durable and returns how many bytes that is.
-    async fn commit(self: Box<Self>) -> io::Result<u64>;
+    /// Makes what was written durable; says how many bytes that is and the session's
+    /// new state, to be recorded with the new offset.
+    async fn commit(self: Box<Self>) -> io::Result<Appended>;
     /// Drops what this append wrote (a checksum mismatch, or a lost race).
     async fn discard(self: Box<Self>) -> io::Result<()>;
+}
+
+/// What an acknowledged append leaves: its length, and the store's bookkeeping for the
+/// session (opaque to everyone else; `None` where the store needs none).
+#[derive(Debug)]
+pub struct Appended {
+    pub written: u64,
+    pub state: Option<String>,
 }
 
 #[async_trait]

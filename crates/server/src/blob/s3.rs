@@ -3,6 +3,7 @@
 //! nothing is visible until it completes; reads are ranged GETs; transient errors are
 //! retried with exponential backoff and jitter.
 
+use super::s3_multipart::MultipartClient;
 use super::{BlobStore, ByteStream, SessionWriter, TempBlob};
 use crate::domain::new_id;
 use async_trait::async_trait;
@@ -11,6 +12,7 @@ use opendal::layers::{RetryLayer, TimeoutLayer};
 use opendal::{ErrorKind, Operator};
 use std::io;
 use std::ops::Range;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 /// The multipart part size: the memory an upload holds, and the S3 minimum is 5 MiB.
@@ -53,6 +55,8 @@ pub(super) fn to_io(e: opendal::Error) -> io::Error {
 pub struct S3BlobStore {
     name: String,
     op: Operator,
+    /// The multipart calls of resumable sessions, which OpenDAL does not expose.
+    multipart: Arc<MultipartClient>,
 }
 
 impl S3BlobStore {
@@ -74,7 +78,8 @@ impl S3BlobStore {
             .map_err(to_io)?
             .layer(TimeoutLayer::new().with_timeout(Duration::from_secs(60)).with_io_timeout(Duration::from_secs(60)))
             .layer(RetryLayer::new().with_jitter().with_max_times(4).with_min_delay(Duration::from_millis(100)));
-        Ok(S3BlobStore { name: name.to_string(), op })
+        let multipart = Arc::new(MultipartClient::new(loc)?);
+        Ok(S3BlobStore { name: name.to_string(), op, multipart })
     }
 
     /// Proves the credentials with real requests: list the bucket, write a probe
@@ -93,7 +98,7 @@ impl S3BlobStore {
     }
 }
 
-fn object_key() -> String {
+pub(super) fn object_key() -> String {
     // Uploads land on their final key at once (S3 has no rename); the content's hash
     // maps to it in the metadata.
     format!("b/{}", new_id())
@@ -137,36 +142,37 @@ impl BlobStore for S3BlobStore {
         Ok(0)
     }
 
-    async fn open_session(&self, session: &str, offset: u64) -> io::Result<Box<dyn SessionWriter>> {
-        super::s3_sessions::open(&self.op, session, offset).await
+    async fn open_session(
+        &self,
+        session: &str,
+        offset: u64,
+        state: Option<&str>,
+        expected_max: u64,
+    ) -> io::Result<Box<dyn SessionWriter>> {
+        super::s3_sessions::open(&self.op, &self.multipart, session, offset, state, expected_max).await
     }
 
-    async fn read_session(&self, session: &str, range: Range<u64>) -> io::Result<ByteStream> {
-        super::s3_sessions::read(&self.op, session, range).await
+    async fn read_session(&self, _session: &str, _range: Range<u64>) -> io::Result<ByteStream> {
+        // The session's parts belong to an unfinished multipart upload: S3 cannot read them.
+        Err(io::Error::new(io::ErrorKind::Unsupported, "an unfinished multipart upload cannot be read"))
     }
 
-    async fn persist_session(&self, session: &str, length: u64, sha256: &str) -> io::Result<String> {
-        let mut temp = self.create_temp().await?;
-        let mut bytes = self.read_session(session, 0..length).await?;
-        let mut copied = 0u64;
-        while let Some(chunk) = bytes.next().await {
-            let chunk = chunk?;
-            copied += chunk.len() as u64;
-            temp.write(&chunk).await?;
-        }
-        if copied != length {
-            return Err(io::Error::other(format!("session holds {copied} bytes, expected {length}")));
-        }
-        let key = temp.persist(sha256).await?;
-        // The blob is complete; the segments are now only a copy.
-        if let Err(e) = super::s3_sessions::delete(&self.op, session).await {
-            tracing::warn!(error = %e, "could not delete a finished session's segments");
-        }
-        Ok(key)
+    async fn persist_session(
+        &self,
+        session: &str,
+        length: u64,
+        state: Option<&str>,
+        _sha256: Option<&str>,
+    ) -> io::Result<String> {
+        super::s3_sessions::persist(&self.op, &self.multipart, session, length, state).await
     }
 
-    async fn delete_session(&self, session: &str) -> io::Result<()> {
-        super::s3_sessions::delete(&self.op, session).await
+    async fn delete_session(&self, session: &str, state: Option<&str>) -> io::Result<()> {
+        super::s3_sessions::delete(&self.op, &self.multipart, session, state).await
+    }
+
+    fn shared(&self) -> bool {
+        true
     }
 
     async fn list_keys(&self) -> io::Result<Vec<(String, SystemTime)>> {
@@ -209,13 +215,13 @@ impl TempBlob for S3Temp {
 
 impl Drop for S3Temp {
     fn drop(&mut self) {
-        if let Some(mut w) = self.writer.take() {
-            if let Ok(rt) = tokio::runtime::Handle::try_current() {
-                rt.spawn(async move {
-                    // Aborting the multipart upload frees its parts; nothing was visible.
-                    let _ = w.abort().await;
-                });
-            }
+        if let Some(mut w) = self.writer.take()
+            && let Ok(rt) = tokio::runtime::Handle::try_current()
+        {
+            rt.spawn(async move {
+                // Aborting the multipart upload frees its parts; nothing was visible.
+                let _ = w.abort().await;
+            });
         }
     }
 }

@@ -16,6 +16,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (7, "folders", include_str!("../../migrations/sqlite/0007_folders.sql")),
     (8, "name_search", include_str!("../../migrations/sqlite/0008_name_search.sql")),
     (9, "upload_sessions", include_str!("../../migrations/sqlite/0009_upload_sessions.sql")),
+    (10, "upload_leases", include_str!("../../migrations/sqlite/0010_upload_leases.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -27,6 +28,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (7, "folders", include_str!("../../migrations/postgres/0007_folders.sql")),
     (8, "name_search", include_str!("../../migrations/postgres/0008_name_search.sql")),
     (9, "upload_sessions", include_str!("../../migrations/postgres/0009_upload_sessions.sql")),
+    (10, "upload_leases", include_str!("../../migrations/postgres/0010_upload_leases.sql")),
 ];
 
 pub async fn run(pool: &AnyPool, backend: Backend) -> anyhow::Result<()> {

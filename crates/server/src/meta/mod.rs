@@ -35,7 +35,7 @@ pub use secrets::SecretMeta;
 pub use sessions::SessionMeta;
 pub use sharing::SharingMeta;
 pub use sql::SqlMetaStore;
-pub use uploads::UploadMeta;
+pub use uploads::{UploadAdvance, UploadMeta};
 pub use usage::UsageMeta;
 pub use user_buckets::UserBucketMeta;
 pub use users::UserMeta;

@@ -136,6 +136,8 @@ pub struct FolderRecord {
 
 /// One item of a folder listing or a search.
 #[derive(Debug, Clone)]
+// Most entries are files: boxing them to shrink the rarer folder variant would cost more.
+#[allow(clippy::large_enum_variant)]
 pub enum Entry {
     Folder(FolderRecord),
     File(FileRecord),
@@ -341,6 +343,8 @@ pub struct UploadSessionRecord {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub expires_at: Timestamp,
+    /// The blob store's bookkeeping for the session (see `blob::Appended`).
+    pub store_state: Option<String>,
 }
 
 impl WriteMode {

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use async_trait::async_trait;
 
 const COLUMNS: &str = "id, owner_id, path, mode, content_type, modified_at, length, upload_offset, reserved_bytes, \
-                       store, metadata, file_id, created_at, updated_at, expires_at";
+                       store, metadata, file_id, created_at, updated_at, expires_at, store_state";
 
 /// Resumable upload sessions.
 #[async_trait]
@@ -20,16 +20,16 @@ pub trait UploadMeta {
     async fn create_upload(&self, session: &UploadSessionRecord) -> Result<()>;
     async fn upload_by_id(&self, id: &str) -> Result<Option<UploadSessionRecord>>;
     /// Moves an unfinished session from offset `from` to `to` if it is still at `from`
-    /// (false otherwise: another request got there first), reserving `more_reserved`
-    /// bytes of quota on the way and pushing its expiry to `expires_at`.
-    async fn advance_upload(
-        &self,
-        id: &str,
-        from: i64,
-        to: i64,
-        more_reserved: i64,
-        expires_at: Timestamp,
-    ) -> Result<bool>;
+    /// (and, given `lease`, still leased by it; false otherwise: another request got
+    /// there first), recording the store's new `store_state`, reserving `more_reserved`
+    /// bytes of quota and pushing its expiry to `expires_at`. The lease stays: the holder
+    /// may go on to finish the session.
+    async fn advance_upload(&self, advance: &UploadAdvance<'_>) -> Result<bool>;
+    /// Takes (or renews) the lease `token` on an unfinished session until `until`,
+    /// unless another token holds one that has not run out by `now`.
+    async fn lease_upload(&self, id: &str, token: &str, now: Timestamp, until: Timestamp) -> Result<bool>;
+    /// Ends lease `token` early (an append that failed); no-op if it is not held.
+    async fn release_upload_lease(&self, id: &str, token: &str) -> Result<()>;
     /// Sets a deferred length once (false if it was already set), reserving the quota.
     async fn set_upload_length(&self, id: &str, length: i64, more_reserved: i64) -> Result<bool>;
     /// Commits the session's file like any upload (quota, dedup, folders), releases its
@@ -39,6 +39,17 @@ pub trait UploadMeta {
     async fn delete_upload(&self, id: &str) -> Result<Option<UploadSessionRecord>>;
     /// Sessions whose expiry passed before `now`.
     async fn expired_uploads(&self, now: Timestamp, limit: u32) -> Result<Vec<UploadSessionRecord>>;
+}
+
+/// One acknowledged append, as [`UploadMeta::advance_upload`] records it.
+pub struct UploadAdvance<'a> {
+    pub id: &'a str,
+    pub from: i64,
+    pub to: i64,
+    pub more_reserved: i64,
+    pub expires_at: Timestamp,
+    pub store_state: Option<&'a str>,
+    pub lease: Option<&'a str>,
 }
 
 /// Takes `bytes` more of the owner's quota for open sessions, if they fit.
@@ -78,7 +89,8 @@ impl UploadMeta for SqlMetaStore {
         let mut tx = self.begin().await?;
         reserve(&mut tx, &s.owner_id, s.reserved_bytes).await?;
         let sql = format!(
-            "INSERT INTO upload_sessions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+            "INSERT INTO upload_sessions ({COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(&s.id)
@@ -96,6 +108,7 @@ impl UploadMeta for SqlMetaStore {
             .bind(s.created_at.0)
             .bind(s.updated_at.0)
             .bind(s.expires_at.0)
+            .bind(&s.store_state)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -108,27 +121,24 @@ impl UploadMeta for SqlMetaStore {
         row.as_ref().map(from_row).transpose()
     }
 
-    async fn advance_upload(
-        &self,
-        id: &str,
-        from: i64,
-        to: i64,
-        more_reserved: i64,
-        expires_at: Timestamp,
-    ) -> Result<bool> {
+    async fn advance_upload(&self, a: &UploadAdvance<'_>) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let Some(s) = session_in_tx(&mut tx, id).await? else { return Ok(false) };
-        reserve(&mut tx, &s.owner_id, more_reserved).await?;
+        let Some(s) = session_in_tx(&mut tx, a.id).await? else { return Ok(false) };
+        reserve(&mut tx, &s.owner_id, a.more_reserved).await?;
+        // An append without a lease (a store only this process writes) finds none taken.
         let moved = sqlx::query(
             "UPDATE upload_sessions SET upload_offset = $1, reserved_bytes = reserved_bytes + $2, updated_at = $3, \
-             expires_at = $4 WHERE id = $5 AND upload_offset = $6 AND file_id IS NULL",
+             expires_at = $4, store_state = $5 \
+             WHERE id = $6 AND upload_offset = $7 AND file_id IS NULL AND COALESCE(lease_token, '') = $8",
         )
-        .bind(to)
-        .bind(more_reserved)
+        .bind(a.to)
+        .bind(a.more_reserved)
         .bind(Timestamp::now().0)
-        .bind(expires_at.0)
-        .bind(id)
-        .bind(from)
+        .bind(a.expires_at.0)
+        .bind(a.store_state)
+        .bind(a.id)
+        .bind(a.from)
+        .bind(a.lease.unwrap_or(""))
         .execute(&mut *tx)
         .await?
         .rows_affected()
@@ -137,6 +147,31 @@ impl UploadMeta for SqlMetaStore {
             tx.commit().await?;
         }
         Ok(moved)
+    }
+
+    async fn lease_upload(&self, id: &str, token: &str, now: Timestamp, until: Timestamp) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE upload_sessions SET lease_token = $1, lease_until = $2 WHERE id = $3 AND file_id IS NULL \
+             AND (lease_token IS NULL OR lease_token = $1 OR lease_until < $4)",
+        )
+        .bind(token)
+        .bind(until.0)
+        .bind(id)
+        .bind(now.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn release_upload_lease(&self, id: &str, token: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE upload_sessions SET lease_token = NULL, lease_until = NULL WHERE id = $1 AND lease_token = $2",
+        )
+        .bind(id)
+        .bind(token)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     async fn set_upload_length(&self, id: &str, length: i64, more_reserved: i64) -> Result<bool> {

@@ -20,6 +20,7 @@ mod sharing;
 pub mod signing;
 mod sweeper;
 mod upload;
+mod upload_lease;
 mod uploads;
 mod usage;
 mod user_buckets;

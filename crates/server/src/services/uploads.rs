@@ -5,11 +5,13 @@
 //! only translate their protocol into these calls.
 
 use super::upload::guess_type;
+use super::upload_lease::UploadLease;
 use super::{Files, Principal};
-use crate::content::ContentHasher;
+use crate::blob::BlobStore;
+use crate::content::{ContentDigest, ContentHasher};
 use crate::domain::{FilePath, Timestamp, new_id};
 use crate::error::{Error, Result};
-use crate::meta::{FileRecord, StagedUpload, UploadSessionRecord, WriteMode};
+use crate::meta::{FileRecord, StagedUpload, UploadAdvance, UploadSessionRecord, WriteMode};
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use std::collections::HashMap;
@@ -119,11 +121,12 @@ impl Files {
             created_at: now,
             updated_at: now,
             expires_at: now.plus_secs(self.settings.upload_ttl_secs as i64),
+            store_state: None,
         };
         self.meta.create_upload(&session).await?;
         if session.length == Some(0) {
             // An empty file is complete the moment it is announced.
-            return self.finish_in_task(session).await;
+            return self.finish_in_task(session, None).await;
         }
         Ok(UploadStatus { session, file: None })
     }
@@ -189,16 +192,42 @@ impl Files {
         let lock = self.live.lock_for(id);
         let _one_at_a_time = lock.lock().await;
         let session = self.own_upload(who, id).await?;
+        let store = self.stores.by_name(&session.store).await?;
+        let mut lease = match store.shared() {
+            true => Some(UploadLease::take(&self.meta, id).await?),
+            false => None,
+        };
+        let chunk = Chunk { offset, checksum, body };
+        let result = self.append_leased(who, id, chunk, &store, &mut lease).await;
+        if let Some(lease) = lease {
+            lease.release().await;
+        }
+        result
+    }
+
+    async fn append_leased<S>(
+        &self,
+        who: &Principal,
+        id: &str,
+        Chunk { offset, checksum, body }: Chunk<S>,
+        store: &Arc<dyn BlobStore>,
+        lease: &mut Option<UploadLease>,
+    ) -> Result<UploadStatus>
+    where
+        S: Stream<Item = Result<Bytes>> + Send,
+    {
+        // Read under the lease: the offset and store state are now this request's to move.
+        let session = self.own_upload(who, id).await?;
         if session.file_id.is_some() || session.upload_offset as u64 != offset {
             return Err(Error::OffsetMismatch { current: session.upload_offset as u64 });
         }
-        let store = self.stores.by_name(&session.store).await?;
         let mut hasher = match self.live.take_hasher(id, offset) {
-            Some(h) => h,
+            Some(h) => Some(h),
             None => self.rebuild_hasher(&session).await?,
         };
         let room = self.room_for(&session).await?;
-        let mut writer = store.open_session(id, offset).await?;
+        let expected_max = session.length.map_or(self.settings.max_upload_bytes, |l| l as u64);
+        let mut writer = store.open_session(id, offset, session.store_state.as_deref(), expected_max).await?;
         let mut check = checksum.as_ref().map(ChecksumState::new);
         let mut body = std::pin::pin!(body);
         let mut added = 0u64;
@@ -213,62 +242,90 @@ impl Files {
             };
             added += chunk.len() as u64;
             self.meter.uploaded(&who.user.id, chunk.len() as u64);
-            if let Err(e) = room.admit(offset + added) {
+            let renewed = match lease.as_mut() {
+                Some(l) => l.keep().await,
+                None => Ok(()),
+            };
+            if let Err(e) = renewed.and_then(|_| room.admit(offset + added)) {
                 let _ = writer.discard().await;
                 return Err(e);
             }
             if let Some(c) = check.as_mut() {
                 c.update(&chunk);
             }
-            hasher.update(&chunk);
+            if let Some(h) = hasher.as_mut() {
+                h.update(&chunk);
+            }
             writer.write(&chunk).await?;
         }
-        if let (Some(expected), Some(state)) = (&checksum, check) {
-            if broke_off.is_some() || !state.matches(expected) {
-                // Nothing of a chunk that fails (or cannot finish) its checksum is kept.
-                writer.discard().await?;
-                return Err(broke_off.unwrap_or(Error::ChecksumMismatch));
-            }
+        if let (Some(expected), Some(state)) = (&checksum, check)
+            && (broke_off.is_some() || !state.matches(expected))
+        {
+            // Nothing of a chunk that fails (or cannot finish) its checksum is kept.
+            writer.discard().await?;
+            return Err(broke_off.unwrap_or(Error::ChecksumMismatch));
         }
-        let written = writer.commit().await?;
-        let new_offset = offset + written;
+        let appended = writer.commit().await?;
+        let new_offset = offset + appended.written;
         let more_reserved = match session.length {
             Some(_) => 0,
             None => (new_offset as i64 - session.reserved_bytes).max(0),
         };
-        let expires = Timestamp::now().plus_secs(self.settings.upload_ttl_secs as i64);
-        if written > 0
-            && !self.meta.advance_upload(id, offset as i64, new_offset as i64, more_reserved, expires).await?
-        {
-            // Another instance advanced it first: what we wrote is not acknowledged.
+        let advance = UploadAdvance {
+            id,
+            from: offset as i64,
+            to: new_offset as i64,
+            more_reserved,
+            expires_at: Timestamp::now().plus_secs(self.settings.upload_ttl_secs as i64),
+            store_state: appended.state.as_deref(),
+            lease: lease.as_ref().map(|l| l.token.as_str()),
+        };
+        if appended.written > 0 && !self.meta.advance_upload(&advance).await? {
+            // Another request advanced it first: what we wrote is not acknowledged.
             return Err(Error::OffsetMismatch { current: self.own_upload(who, id).await?.upload_offset as u64 });
         }
-        self.live.keep_hasher(id, new_offset, hasher);
+        if let Some(h) = hasher {
+            self.live.keep_hasher(id, new_offset, h);
+        }
         if let Some(e) = broke_off {
             return Err(e);
         }
         let session = self.own_upload(who, id).await?;
         if session.length == Some(session.upload_offset) {
-            return self.finish_in_task(session).await;
+            // Still under the lease: no other instance can finish it at the same time.
+            return self.finish_in_task(session, lease.take()).await;
         }
         Ok(UploadStatus { session, file: None })
     }
 
     /// Finishes as its own task, so a client that hangs up now cannot cancel it between
-    /// making the blob and committing the file.
-    async fn finish_in_task(&self, session: UploadSessionRecord) -> Result<UploadStatus> {
+    /// making the blob and committing the file (the lease, if any, goes with it).
+    async fn finish_in_task(&self, session: UploadSessionRecord, lease: Option<UploadLease>) -> Result<UploadStatus> {
         let files = self.clone();
-        tokio::spawn(async move { files.finish_upload(session).await }).await.map_err(|e| Error::Internal(e.into()))?
+        tokio::spawn(async move {
+            let finished = files.finish_upload(session).await;
+            if let Some(lease) = lease {
+                lease.release().await;
+            }
+            finished
+        })
+        .await
+        .map_err(|e| Error::Internal(e.into()))?
     }
 
     /// Reads the bytes a session already holds into a fresh hasher: the state a process
-    /// lost (a restart, another instance) is rebuilt once, then kept.
-    async fn rebuild_hasher(&self, session: &UploadSessionRecord) -> Result<ContentHasher> {
+    /// lost (a restart, another instance) is rebuilt once, then kept. `None` where the
+    /// store cannot read a session before it finishes (S3): the hash is then taken from
+    /// the finished blob.
+    async fn rebuild_hasher(&self, session: &UploadSessionRecord) -> Result<Option<ContentHasher>> {
         let mut hasher = ContentHasher::default();
         let offset = session.upload_offset as u64;
         if offset > 0 {
             let store = self.stores.by_name(&session.store).await?;
-            let mut bytes = store.read_session(&session.id, 0..offset).await?;
+            let mut bytes = match store.read_session(&session.id, 0..offset).await {
+                Err(e) if e.kind() == std::io::ErrorKind::Unsupported => return Ok(None),
+                other => other?,
+            };
             while let Some(chunk) = bytes.next().await {
                 hasher.update(&chunk?);
             }
@@ -276,7 +333,23 @@ impl Files {
                 return Err(Error::Internal(anyhow::anyhow!("upload session {} lost bytes", session.id)));
             }
         }
-        Ok(hasher)
+        Ok(Some(hasher))
+    }
+
+    /// Hashes a finished blob by reading it once (a session whose hash state was lost).
+    async fn hash_blob(&self, store: &Arc<dyn BlobStore>, key: &str, length: u64) -> Result<ContentDigest> {
+        let mut hasher = ContentHasher::default();
+        let mut bytes = store.read(key, 0..length).await?;
+        while let Some(chunk) = bytes.next().await {
+            hasher.update(&chunk?);
+        }
+        if hasher.size() != length {
+            return Err(Error::Internal(anyhow::anyhow!(
+                "finished upload blob {key} has {} bytes, not {length}",
+                hasher.size()
+            )));
+        }
+        Ok(hasher.finish())
     }
 
     /// The quota a session may still grow into: its reservation, or for a deferred
@@ -295,12 +368,25 @@ impl Files {
     async fn finish_upload(&self, session: UploadSessionRecord) -> Result<UploadStatus> {
         let length = session.upload_offset as u64;
         let hasher = match self.live.take_hasher(&session.id, length) {
-            Some(h) => h,
+            Some(h) => Some(h),
             None => self.rebuild_hasher(&session).await?,
         };
-        let digest = hasher.finish();
+        let known = hasher.map(ContentHasher::finish);
         let store = self.stores.by_name(&session.store).await?;
-        let key = store.persist_session(&session.id, length, &digest.sha256).await?;
+        let sha256 = known.as_ref().map(|d| d.sha256.as_str());
+        let key = store.persist_session(&session.id, length, session.store_state.as_deref(), sha256).await?;
+        let digest = match known {
+            Some(d) => d,
+            None => match self.hash_blob(&store, &key, length).await {
+                Ok(d) => d,
+                Err(e) => {
+                    let _ = store.delete(&key).await;
+                    let _ = self.meta.delete_upload(&session.id).await;
+                    self.live.forget(&session.id);
+                    return Err(e);
+                }
+            },
+        };
         let staged = StagedUpload {
             path: FilePath::parse(&session.path)?,
             mode: WriteMode::from_stored(&session.mode).unwrap_or(WriteMode::Fail),
@@ -340,7 +426,7 @@ impl Files {
 
     async fn remove_upload(&self, session: &UploadSessionRecord) -> Result<()> {
         let store = self.stores.by_name(&session.store).await?;
-        store.delete_session(&session.id).await?;
+        store.delete_session(&session.id, session.store_state.as_deref()).await?;
         self.meta.delete_upload(&session.id).await?;
         self.live.forget(&session.id);
         Ok(())
@@ -354,6 +440,13 @@ impl Files {
         }
         Ok(expired.len())
     }
+}
+
+/// One append's bytes: where they go, their checksum, and the body itself.
+struct Chunk<S> {
+    offset: u64,
+    checksum: Option<ChunkChecksum>,
+    body: S,
 }
 
 /// How far a session's bytes may go: its declared length, or (deferred) the quota.

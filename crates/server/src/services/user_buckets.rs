@@ -88,10 +88,10 @@ impl UserBuckets {
             secret_access_key: required(&req.secret_access_key, "secret_access_key")?,
         };
         self.check_endpoint(&loc.endpoint).await?;
-        if let Some(old) = self.meta.user_storage(&who.user.id).await? {
-            if self.meta.store_in_use(&old.store_name()).await? {
-                return Err(Error::StorageInUse);
-            }
+        if let Some(old) = self.meta.user_storage(&who.user.id).await?
+            && self.meta.store_in_use(&old.store_name()).await?
+        {
+            return Err(Error::StorageInUse);
         }
         let probe = S3BlobStore::new("probe", &loc).map_err(|e| Error::InvalidStorageCredentials(e.to_string()))?;
         probe.probe().await.map_err(Error::InvalidStorageCredentials)?;

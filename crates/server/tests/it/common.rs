@@ -404,6 +404,21 @@ impl S3Server {
         c.s3_secret_access_key = Some(S3_SECRET_KEY.into());
     }
 
+    /// Multipart uploads begun and neither completed nor aborted (s3s-fs keeps one
+    /// `.upload-<id>.json` per upload at its root).
+    pub fn pending_multipart_uploads(&self) -> usize {
+        std::fs::read_dir(self.root.path())
+            .map(|dir| {
+                dir.filter_map(|e| e.ok())
+                    .filter(|e| {
+                        let name = e.file_name().to_string_lossy().to_string();
+                        name.starts_with(".upload-") && name.ends_with(".json")
+                    })
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+
     /// Visible objects (files) under a bucket, excluding s3s-fs's own bookkeeping.
     pub fn objects(&self, bucket: &str) -> Vec<PathBuf> {
         let base = self.root.path().join(bucket);
