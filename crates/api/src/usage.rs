@@ -124,3 +124,26 @@ pub struct Storage {
 pub struct StorageEnvelope {
     pub storage: Storage,
 }
+
+/// A password for one client app (a WebDAV mount, rclone), used with HTTP Basic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AppPassword {
+    pub id: String,
+    pub name: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    /// Only in the answer to creating it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AppPasswordEnvelope {
+    pub app_password: AppPassword,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreateAppPasswordRequest {
+    /// What the password is for ("laptop rclone"); 1 to 100 characters.
+    pub name: String,
+}

@@ -2,6 +2,7 @@
 //! observability. Handlers parse, call one service method, and map the result.
 
 mod csrf;
+mod dav;
 mod download;
 pub mod error;
 mod extract;
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(rest::routes())
         .merge(tus::routes())
+        .merge(dav::routes())
         .merge(ops::routes())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), csrf::guard))
         .route_layer(axum::middleware::from_fn(observe::track))

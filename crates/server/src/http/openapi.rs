@@ -25,6 +25,7 @@ use utoipa_swagger_ui::SwaggerUi;
         rest::send_message, rest::list_messages, rest::mark_read, rest::delete_message,
         rest::get_usage, rest::set_plan, rest::add_activity,
         rest::create_device, rest::list_devices, rest::delete_device, rest::device_login,
+        rest::create_app_password, rest::list_app_passwords, rest::delete_app_password,
         rest::admin_list_users, rest::admin_patch_user,
         rest::request_password_reset, rest::confirm_password_reset,
         rest::put_avatar, rest::delete_avatar, rest::get_avatar, rest::get_profile,

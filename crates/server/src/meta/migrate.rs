@@ -17,6 +17,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (8, "name_search", include_str!("../../migrations/sqlite/0008_name_search.sql")),
     (9, "upload_sessions", include_str!("../../migrations/sqlite/0009_upload_sessions.sql")),
     (10, "upload_leases", include_str!("../../migrations/sqlite/0010_upload_leases.sql")),
+    (11, "webdav", include_str!("../../migrations/sqlite/0011_webdav.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -29,6 +30,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (8, "name_search", include_str!("../../migrations/postgres/0008_name_search.sql")),
     (9, "upload_sessions", include_str!("../../migrations/postgres/0009_upload_sessions.sql")),
     (10, "upload_leases", include_str!("../../migrations/postgres/0010_upload_leases.sql")),
+    (11, "webdav", include_str!("../../migrations/postgres/0011_webdav.sql")),
 ];
 
 pub async fn run(pool: &AnyPool, backend: Backend) -> anyhow::Result<()> {

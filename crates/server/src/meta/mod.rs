@@ -5,8 +5,10 @@
 //! calls. There is one implementation, [`SqlMetaStore`], whose portable SQL runs on both
 //! SQLite (embedded default) and PostgreSQL (scale-out).
 
+mod app_passwords;
 mod avatars;
 mod contents;
+mod dav;
 mod devices;
 mod files;
 mod links;
@@ -23,8 +25,10 @@ mod usage;
 mod user_buckets;
 mod users;
 
+pub use app_passwords::AppPasswordMeta;
 pub use avatars::AvatarMeta;
 pub use contents::ContentMeta;
+pub use dav::{DavMeta, LockConflict};
 pub use devices::DeviceMeta;
 pub use files::FileMeta;
 pub use links::LinkMeta;
@@ -60,6 +64,8 @@ pub trait MetaStore:
     + UserBucketMeta
     + SecretMeta
     + UploadMeta
+    + AppPasswordMeta
+    + DavMeta
     + Send
     + Sync
     + 'static

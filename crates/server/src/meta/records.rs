@@ -253,6 +253,43 @@ pub struct DailyUsage {
     pub downloaded_bytes: i64,
 }
 
+/// An app password's public side (its secret is shown once, at creation).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AppPasswordRecord {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+}
+
+/// A WebDAV lock on a path in its owner's namespace.
+#[derive(Debug, Clone)]
+pub struct DavLockRecord {
+    /// `opaquelocktoken:<uuid>`, as sent back in `If` headers.
+    pub token: String,
+    pub owner_id: String,
+    /// The locked path ("" for the root), without slashes at either end.
+    pub path: String,
+    pub principal: Option<String>,
+    /// The client's `<D:owner>` element, as XML.
+    pub owner_xml: Option<String>,
+    pub timeout_secs: Option<i64>,
+    pub expires_at: Option<Timestamp>,
+    pub shared: bool,
+    pub deep: bool,
+}
+
+/// A dead WebDAV property of a file or folder.
+#[derive(Debug, Clone)]
+pub struct DavPropRecord {
+    pub namespace: String,
+    pub name: String,
+    pub prefix: Option<String>,
+    /// The property's value as XML (`None`: present but empty).
+    pub xml: Option<String>,
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DeviceRecord {
     pub id: String,

@@ -27,9 +27,9 @@ pub struct NewLogin {
 
 #[derive(Clone)]
 pub struct Accounts {
-    meta: Arc<dyn MetaStore>,
+    pub(super) meta: Arc<dyn MetaStore>,
     settings: Settings,
-    throttle: LoginThrottle,
+    pub(super) throttle: LoginThrottle,
 }
 
 /// Collects field errors so one answer lists every problem of a form.

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod admin;
+mod app_passwords;
 mod avatars;
 mod blob_stores;
 mod car;

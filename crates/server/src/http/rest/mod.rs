@@ -2,6 +2,7 @@
 
 mod accounts;
 mod admin;
+mod app_passwords;
 mod content;
 pub(super) mod convert;
 mod devices;
@@ -18,6 +19,7 @@ mod user_buckets;
 
 pub use accounts::*;
 pub use admin::*;
+pub use app_passwords::*;
 pub use content::*;
 pub use devices::*;
 pub use files::*;
@@ -67,6 +69,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/me/usage", get(get_usage))
         .route("/api/v1/me/plan", put(set_plan))
         .route("/api/v1/me/activity", post(add_activity))
+        .route("/api/v1/me/app-passwords", get(list_app_passwords).post(create_app_password))
+        .route("/api/v1/me/app-passwords/{id}", delete(delete_app_password))
         .route("/api/v1/me/devices", get(list_devices).post(create_device))
         .route("/api/v1/me/devices/{id}", delete(delete_device))
         .route("/api/v1/auth/device", post(device_login))
