@@ -75,6 +75,23 @@ impl Client {
         empty(self.request(Method::DELETE, &format!("/api/v1/me/devices/{id}"))).await
     }
 
+    /// A new app password (for WebDAV and other Basic-auth clients); its `password` is
+    /// in this answer only.
+    pub async fn create_app_password(&self, name: &str) -> Result<AppPassword> {
+        let req = CreateAppPasswordRequest { name: name.into() };
+        let env: AppPasswordEnvelope = json(self.request(Method::POST, "/api/v1/me/app-passwords").json(&req)).await?;
+        Ok(env.app_password)
+    }
+
+    pub async fn app_passwords(&self) -> Result<Vec<AppPassword>> {
+        let page: Page<AppPassword> = json(self.request(Method::GET, "/api/v1/me/app-passwords")).await?;
+        Ok(page.items)
+    }
+
+    pub async fn delete_app_password(&self, id: &str) -> Result<()> {
+        empty(self.request(Method::DELETE, &format!("/api/v1/me/app-passwords/{id}"))).await
+    }
+
     /// Device login; returns a client carrying the device session's token.
     pub async fn device_login(&self, username: &str, peer_id: &str, secret: &str) -> Result<(Client, LoginResponse)> {
         let req = DeviceLoginRequest { username: username.into(), peer_id: peer_id.into(), secret: secret.into() };

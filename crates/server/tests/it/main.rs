@@ -31,6 +31,7 @@ mod tus_clients;
 mod uploads;
 mod uploads_scale;
 mod usage;
+mod webdav;
 
 /// This binary runs the suite on the embedded default, SQLite.
 pub const BACKEND: common::Backend = common::Backend::Sqlite;

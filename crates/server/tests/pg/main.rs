@@ -49,5 +49,7 @@ mod streaming;
 mod uploads;
 #[path = "../it/usage.rs"]
 mod usage;
+#[path = "../it/webdav.rs"]
+mod webdav;
 
 pub const BACKEND: common::Backend = common::Backend::Postgres;
