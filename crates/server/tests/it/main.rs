@@ -10,6 +10,7 @@ mod conformance;
 mod content;
 mod crash;
 mod csrf;
+mod dav_clients;
 mod devices;
 mod downloads;
 mod external;
