@@ -40,6 +40,8 @@ pub trait DavMeta {
     async fn delete_dav_locks_under(&self, owner_id: &str, path: &str) -> Result<()>;
 
     async fn dav_props(&self, owner_id: &str, item_id: &str) -> Result<Vec<DavPropRecord>>;
+    /// Whether the owner has any dead property (most have none: then none is looked up).
+    async fn has_dav_props(&self, owner_id: &str) -> Result<bool>;
     async fn set_dav_prop(&self, owner_id: &str, item_id: &str, prop: &DavPropRecord) -> Result<()>;
     async fn remove_dav_prop(&self, owner_id: &str, item_id: &str, namespace: &str, name: &str) -> Result<()>;
     /// Gives `to` the dead properties of `from` (a COPY).
@@ -191,6 +193,14 @@ impl DavMeta for SqlMetaStore {
                 })
             })
             .collect()
+    }
+
+    async fn has_dav_props(&self, owner_id: &str) -> Result<bool> {
+        let row = sqlx::query("SELECT 1 AS one FROM dav_props WHERE owner_id = $1 LIMIT 1")
+            .bind(owner_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
     }
 
     async fn set_dav_prop(&self, owner_id: &str, item_id: &str, p: &DavPropRecord) -> Result<()> {

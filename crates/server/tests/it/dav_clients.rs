@@ -144,7 +144,13 @@ async fn round_trip_with_rclone(vendor: &str) {
         assert!(!items.is_empty());
         for item in items {
             let path = local.join("d3").join(item["Path"].as_str().unwrap());
-            let local_secs = std::fs::metadata(&path).unwrap().modified().unwrap().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs();
+            let local_secs = std::fs::metadata(&path)
+                .unwrap()
+                .modified()
+                .unwrap()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap()
+                .as_secs();
             let remote = item["ModTime"].as_str().unwrap();
             let remote_secs = time_secs(remote);
             assert_eq!(remote_secs, local_secs as i64, "{path:?}: {remote}");

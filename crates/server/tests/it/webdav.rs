@@ -132,7 +132,8 @@ async fn files_written_over_webdav_are_the_services_files() {
     assert!(xml.contains(&format!("<D:quota-used-bytes>{}</D:quota-used-bytes>", 2 * data.len())), "{xml}");
 
     // COPY is server-side; MOVE renames; DELETE of a collection is recursive.
-    let copy = dav.req("COPY", "docs/a.bin").header("destination", format!("{}/dav/docs/b.bin", s.base)).send().await.unwrap();
+    let copy =
+        dav.req("COPY", "docs/a.bin").header("destination", format!("{}/dav/docs/b.bin", s.base)).send().await.unwrap();
     assert_eq!(copy.status(), StatusCode::CREATED);
     let mv = dav.req("MOVE", "docs/").header("destination", format!("{}/dav/papers/", s.base)).send().await.unwrap();
     assert_eq!(mv.status(), StatusCode::CREATED);
@@ -207,7 +208,8 @@ async fn bad_names_and_infinite_depth_are_refused_clearly() {
     let (status, xml) = dav.propfind("", "infinity", "").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(xml.contains("propfind-finite-depth"), "{xml}");
-    let broken_if = dav.req("PUT", "c.txt").header("if", "(<opaquelocktoken:abc> [\"unterminated").body("x").send().await.unwrap();
+    let broken_if =
+        dav.req("PUT", "c.txt").header("if", "(<opaquelocktoken:abc> [\"unterminated").body("x").send().await.unwrap();
     assert_eq!(broken_if.status(), StatusCode::BAD_REQUEST);
     assert_eq!(dav.status("PATCH", "c.txt").await, StatusCode::METHOD_NOT_ALLOWED);
 }
@@ -275,7 +277,8 @@ async fn a_lock_is_honoured_by_put_delete_and_move() {
     let token = lock(&dav, "locked.txt").await;
     assert_eq!(dav.put("locked.txt", "v2").await, StatusCode::LOCKED);
     assert_eq!(dav.status("DELETE", "locked.txt").await, StatusCode::LOCKED);
-    let mv = dav.req("MOVE", "locked.txt").header("destination", format!("{}/dav/moved.txt", s.base)).send().await.unwrap();
+    let mv =
+        dav.req("MOVE", "locked.txt").header("destination", format!("{}/dav/moved.txt", s.base)).send().await.unwrap();
     assert_eq!(mv.status(), StatusCode::LOCKED);
     let with_token = dav.req("PUT", "locked.txt").header("if", format!("(<{token}>)")).body("v2").send().await.unwrap();
     assert_eq!(with_token.status(), StatusCode::NO_CONTENT);

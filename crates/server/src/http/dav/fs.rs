@@ -15,8 +15,9 @@ use dav_server::fs::{
     ReadDirMeta,
 };
 use futures_util::{FutureExt, StreamExt};
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Listing page size while a PROPFIND streams a folder.
@@ -30,6 +31,36 @@ pub struct NimbusDav {
     pub who: Principal,
     /// `X-OC-Mtime` of a PUT: the file's modification time.
     pub mtime: Option<Timestamp>,
+    /// Lookups this request already made (the struct lives for one request).
+    pub cache: Arc<Mutex<RequestCache>>,
+}
+
+/// What one request has already looked up: the items a folder listing just returned
+/// (a PROPFIND then asks about each of them: without this, several queries per entry),
+/// and whether the owner has any dead property at all (most have none).
+#[derive(Default)]
+pub struct RequestCache {
+    items: HashMap<String, Item>,
+    order: VecDeque<String>,
+    has_props: Option<bool>,
+}
+
+impl RequestCache {
+    fn remember(&mut self, path: String, item: Item) {
+        // Two pages' worth: the entries being answered, never the whole folder.
+        if self.order.len() >= 2 * PAGE as usize
+            && let Some(old) = self.order.pop_front()
+        {
+            self.items.remove(&old);
+        }
+        self.order.push_back(path.clone());
+        self.items.insert(path, item);
+    }
+
+    fn forget_items(&mut self) {
+        self.items.clear();
+        self.order.clear();
+    }
 }
 
 /// What the file service's answer means to a WebDAV client.
@@ -118,6 +149,7 @@ impl DavMetaData for Meta {
 }
 
 /// A file or folder found at a path (short-lived: the size of the file variant is fine).
+#[derive(Clone)]
 #[allow(clippy::large_enum_variant)]
 pub enum Item {
     Root,
@@ -150,12 +182,12 @@ impl DavDirEntry for DirEntry {
     }
 }
 
-fn entry_of(e: Entry) -> Box<dyn DavDirEntry> {
-    let (path, meta) = match &e {
-        Entry::File(f) => (f.path.clone(), Meta::of_file(f)),
-        Entry::Folder(f) => (f.path.clone(), Meta::of_folder(f)),
+fn entry_of(e: &Entry) -> Box<dyn DavDirEntry> {
+    let (path, meta) = match e {
+        Entry::File(f) => (&f.path, Meta::of_file(f)),
+        Entry::Folder(f) => (&f.path, Meta::of_folder(f)),
     };
-    let name = crate::domain::name_of(&path).as_bytes().to_vec();
+    let name = crate::domain::name_of(path).as_bytes().to_vec();
     Box::new(DirEntry { name, meta })
 }
 
@@ -163,6 +195,9 @@ impl NimbusDav {
     /// The file or folder at `path` (a file and a folder never share a path).
     pub async fn item(&self, path: &DavPath) -> FsResult<Item> {
         let Some(p) = nimbus_path(path)? else { return Ok(Item::Root) };
+        if let Some(known) = self.cached().items.get(p.as_str()) {
+            return Ok(known.clone());
+        }
         match self.files.stat(&self.who, FileRef::Path(&p)).await {
             Ok((file, _)) => return Ok(Item::File(file)),
             Err(Error::NotFound) => {}
@@ -172,6 +207,25 @@ impl NimbusDav {
             Ok(folder) => Ok(Item::Folder(folder)),
             Err(e) => Err(fs_error(e)),
         }
+    }
+
+    fn cached(&self) -> std::sync::MutexGuard<'_, RequestCache> {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Before a change: what this request looked up may no longer hold.
+    fn changing(&self) {
+        self.cached().forget_items();
+    }
+
+    /// Whether the owner has any dead property (asked once per request).
+    async fn any_dead_props(&self) -> FsResult<bool> {
+        if let Some(known) = self.cached().has_props {
+            return Ok(known);
+        }
+        let has = self.meta.has_dav_props(&self.who.user.id).await.map_err(fs_error)?;
+        self.cached().has_props = Some(has);
+        Ok(has)
     }
 
     /// The id dead properties are kept under: the file's or folder's, the owner's for the root.
@@ -214,6 +268,7 @@ impl DavFileSystem for NimbusDav {
                     _ => Err(FsError::Forbidden),
                 };
             }
+            self.changing();
             self.parent_must_exist(&p).await?;
             let existing = self.item(path).await;
             if matches!(existing, Ok(Item::Folder(_))) {
@@ -250,10 +305,10 @@ impl DavFileSystem for NimbusDav {
                 Item::Folder(f) => Some(format!("{}/", f.path)),
                 Item::File(_) => return Err(FsError::Forbidden),
             };
-            let (files, who) = (self.files.clone(), self.who.clone());
+            let (files, who, cache) = (self.files.clone(), self.who.clone(), self.cache.clone());
             // One page at a time, so a folder of any size streams in flat memory.
             let pages = futures_util::stream::unfold(Some(None::<String>), move |cursor| {
-                let (files, who, prefix) = (files.clone(), who.clone(), prefix.clone());
+                let (files, who, prefix, cache) = (files.clone(), who.clone(), prefix.clone(), cache.clone());
                 async move {
                     let cursor = cursor?;
                     let req = ListRequest {
@@ -266,7 +321,14 @@ impl DavFileSystem for NimbusDav {
                     match files.list(&who, &req).await {
                         Ok(page) => {
                             let items: Vec<FsResult<Box<dyn DavDirEntry>>> =
-                                page.items.into_iter().map(|e| Ok(entry_of(e))).collect();
+                                page.items.iter().map(|e| Ok(entry_of(e))).collect();
+                            let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+                            for e in page.items {
+                                match e {
+                                    Entry::File(f) => cache.remember(f.path.clone(), Item::File(f)),
+                                    Entry::Folder(f) => cache.remember(f.path.clone(), Item::Folder(f)),
+                                }
+                            }
                             let next = page.next_cursor.map(Some);
                             Some((futures_util::stream::iter(items), next))
                         }
@@ -286,6 +348,7 @@ impl DavFileSystem for NimbusDav {
 
     fn create_dir<'a>(&'a self, path: &'a DavPath) -> FsFuture<'a, ()> {
         async move {
+            self.changing();
             let p = nimbus_path(path)?.ok_or(FsError::Exists)?;
             if !matches!(self.item(path).await, Err(FsError::NotFound)) {
                 return Err(FsError::Exists);
@@ -299,6 +362,7 @@ impl DavFileSystem for NimbusDav {
 
     fn remove_dir<'a>(&'a self, path: &'a DavPath) -> FsFuture<'a, ()> {
         async move {
+            self.changing();
             let p = nimbus_path(path)?.ok_or(FsError::Forbidden)?;
             self.files.delete_folder(&self.who, &p).await.map_err(fs_error)
         }
@@ -307,6 +371,7 @@ impl DavFileSystem for NimbusDav {
 
     fn remove_file<'a>(&'a self, path: &'a DavPath) -> FsFuture<'a, ()> {
         async move {
+            self.changing();
             let p = nimbus_path(path)?.ok_or(FsError::Forbidden)?;
             self.files.delete(&self.who, FileRef::Path(&p)).await.map_err(fs_error)
         }
@@ -315,6 +380,7 @@ impl DavFileSystem for NimbusDav {
 
     fn rename<'a>(&'a self, from: &'a DavPath, to: &'a DavPath) -> FsFuture<'a, ()> {
         async move {
+            self.changing();
             let dest = nimbus_path(to)?.ok_or(FsError::Forbidden)?;
             match self.item(from).await? {
                 Item::File(f) => self.files.move_file(&self.who, &f.id, dest.as_str()).await.map(|_| ()),
@@ -331,6 +397,7 @@ impl DavFileSystem for NimbusDav {
 
     fn copy<'a>(&'a self, from: &'a DavPath, to: &'a DavPath) -> FsFuture<'a, ()> {
         async move {
+            self.changing();
             let dest = nimbus_path(to)?.ok_or(FsError::Forbidden)?;
             let Item::File(src) = self.item(from).await? else { return Err(FsError::Forbidden) };
             // Server-side: a new file on the same content, no bytes copied.
@@ -368,6 +435,7 @@ impl DavFileSystem for NimbusDav {
                     self.meta.remove_dav_prop(owner, &id, &namespace, &prop.name).await
                 };
                 done.map_err(fs_error)?;
+                self.cached().has_props = None;
                 out.push((StatusCode::OK, DavProp { xml: None, ..prop }));
             }
             Ok(out)
@@ -383,7 +451,10 @@ impl DavFileSystem for NimbusDav {
                 Item::File(f) => f.id.clone(),
                 Item::Folder(f) => f.id.clone(),
             };
-            let stored = self.meta.dav_props(&self.who.user.id, &id).await.map_err(fs_error)?;
+            let stored = match self.any_dead_props().await? {
+                true => self.meta.dav_props(&self.who.user.id, &id).await.map_err(fs_error)?,
+                false => Vec::new(),
+            };
             let mut props: Vec<DavProp> = stored
                 .into_iter()
                 .map(|p| DavProp {

@@ -18,6 +18,9 @@ pub struct DbLocks {
     pub owner_id: String,
     /// The URL prefix the user's namespace is served under (`/dav`), for lock roots.
     pub prefix: String,
+    /// The owner's live locks as this request last read them (a PROPFIND asks for each
+    /// entry's lock discovery); dropped whenever this request changes a lock.
+    pub cache: Arc<std::sync::Mutex<Option<Vec<DavLockRecord>>>>,
 }
 
 impl std::fmt::Debug for DbLocks {
@@ -70,9 +73,19 @@ impl DbLocks {
         }
     }
 
+    fn forget(&self) {
+        *self.cache.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
     async fn live(&self) -> Vec<DavLockRecord> {
+        if let Some(known) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+            return known;
+        }
         match self.meta.dav_locks(&self.owner_id, Timestamp::now()).await {
-            Ok(l) => l,
+            Ok(l) => {
+                *self.cache.lock().unwrap_or_else(|e| e.into_inner()) = Some(l.clone());
+                l
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "reading WebDAV locks failed");
                 Vec::new()
@@ -137,6 +150,7 @@ impl DavLockSystem for DbLocks {
             shared,
             deep,
         };
+        self.forget();
         async move {
             match self.meta.create_dav_lock(&record, Timestamp::now(), conflict).await {
                 Ok(None) => Ok(self.to_dav(&record)),
@@ -153,6 +167,7 @@ impl DavLockSystem for DbLocks {
 
     fn unlock(&self, path: &DavPath, token: &str) -> LsFuture<'_, Result<(), ()>> {
         let (path, token) = (key(path), token.to_string());
+        self.forget();
         async move {
             let held = self.live().await.into_iter().any(|l| l.token == token && covers(&l.path, &path));
             if !held {
@@ -165,6 +180,7 @@ impl DavLockSystem for DbLocks {
 
     fn refresh(&self, path: &DavPath, token: &str, timeout: Option<Duration>) -> LsFuture<'_, Result<DavLock, ()>> {
         let (path, token) = (key(path), token.to_string());
+        self.forget();
         async move {
             let held = self.live().await.into_iter().any(|l| l.token == token && covers(&l.path, &path));
             if !held {
@@ -225,6 +241,7 @@ impl DavLockSystem for DbLocks {
 
     fn delete(&self, path: &DavPath) -> LsFuture<'_, Result<(), ()>> {
         let path = key(path);
+        self.forget();
         async move { self.meta.delete_dav_locks_under(&self.owner_id, &path).await.map_err(|_| ()) }.boxed()
     }
 }

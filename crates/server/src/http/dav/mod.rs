@@ -61,8 +61,19 @@ async fn dav(State(s): State<AppState>, ClientAddr(client): ClientAddr, req: Req
     }
     let mtime = oc_mtime(req.headers());
     let is_put = req.method() == Method::PUT;
-    let fs = fs::NimbusDav { files: s.services.files.clone(), meta: s.services.meta.clone(), who: who.clone(), mtime };
-    let ls = locks::DbLocks { meta: s.services.meta.clone(), owner_id: who.user.id.clone(), prefix: mount.clone() };
+    let fs = fs::NimbusDav {
+        files: s.services.files.clone(),
+        meta: s.services.meta.clone(),
+        who: who.clone(),
+        mtime,
+        cache: Default::default(),
+    };
+    let ls = locks::DbLocks {
+        meta: s.services.meta.clone(),
+        owner_id: who.user.id.clone(),
+        prefix: mount.clone(),
+        cache: Default::default(),
+    };
     let mut methods = DavMethodSet::WEBDAV_RW;
     // Files are written whole: no SabreDAV partial PATCH.
     methods.remove(DavMethod::Patch);
