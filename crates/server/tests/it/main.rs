@@ -11,6 +11,7 @@ mod content;
 mod crash;
 mod csrf;
 mod dav_clients;
+mod dav_scale;
 mod devices;
 mod downloads;
 mod external;

@@ -256,6 +256,19 @@ impl NimbusDav {
     }
 }
 
+fn display_name(item: &Item) -> Option<String> {
+    match item {
+        Item::Root => None,
+        Item::File(f) => Some(crate::domain::name_of(&f.path).to_string()),
+        Item::Folder(f) => Some(crate::domain::name_of(&f.path).to_string()),
+    }
+}
+
+fn display_name_xml(name: &str) -> Vec<u8> {
+    let escaped = name.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    format!(r#"<D:displayname xmlns:D="DAV:">{escaped}</D:displayname>"#).into_bytes()
+}
+
 impl DavFileSystem for NimbusDav {
     fn open<'a>(&'a self, path: &'a DavPath, options: OpenOptions) -> FsFuture<'a, Box<dyn DavFile>> {
         async move {
@@ -464,6 +477,15 @@ impl DavFileSystem for NimbusDav {
                     xml: if do_content { p.xml.map(String::into_bytes) } else { None },
                 })
                 .collect();
+            let has_name = props.iter().any(|p| p.name == "displayname" && p.namespace.as_deref() == Some("DAV:"));
+            if let (Some(name), false) = (display_name(&item), has_name) {
+                props.push(DavProp {
+                    name: "displayname".into(),
+                    prefix: Some("D".into()),
+                    namespace: Some("DAV:".into()),
+                    xml: do_content.then(|| display_name_xml(&name)),
+                });
+            }
             if let Item::File(f) = &item {
                 props.push(DavProp {
                     name: "checksums".into(),
@@ -487,12 +509,18 @@ impl DavFileSystem for NimbusDav {
             }
             let id = self.item_id(path).await?;
             let namespace = prop.namespace.unwrap_or_default();
-            let stored = self.meta.dav_props(&self.who.user.id, &id).await.map_err(fs_error)?;
-            stored
-                .into_iter()
-                .find(|p| p.namespace == namespace && p.name == prop.name)
-                .map(|p| p.xml.unwrap_or_default().into_bytes())
-                .ok_or(FsError::NotFound)
+            let stored = match self.any_dead_props().await? {
+                true => self.meta.dav_props(&self.who.user.id, &id).await.map_err(fs_error)?,
+                false => Vec::new(),
+            };
+            if let Some(found) = stored.into_iter().find(|p| p.namespace == namespace && p.name == prop.name) {
+                return Ok(found.xml.unwrap_or_default().into_bytes());
+            }
+            // Unless a client set its own, a file's display name is its name.
+            match (namespace.as_str(), prop.name.as_str(), display_name(&item)) {
+                ("DAV:", "displayname", Some(name)) => Ok(display_name_xml(&name)),
+                _ => Err(FsError::NotFound),
+            }
         }
         .boxed()
     }

@@ -25,6 +25,11 @@ use base64::Engine;
 use dav_server::{DavHandler, DavMethod, DavMethodSet};
 use percent_encoding::percent_decode_str;
 
+/// The methods served; any other gets 405 with this list.
+const SUPPORTED: &[&str] =
+    &["OPTIONS", "GET", "HEAD", "PUT", "DELETE", "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK"];
+const ALLOW: &str = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, COPY, MOVE, LOCK, UNLOCK";
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/dav", any(dav))
@@ -56,6 +61,11 @@ async fn dav(State(s): State<AppState>, ClientAddr(client): ClientAddr, req: Req
     if named_user.is_some_and(|u| !u.eq_ignore_ascii_case(&who.user.username)) {
         return ApiError(Error::NotFound).into_response();
     }
+    if !SUPPORTED.contains(&req.method().as_str()) {
+        let mut resp = plain(StatusCode::METHOD_NOT_ALLOWED, "this method is not supported here");
+        resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static(ALLOW));
+        return resp;
+    }
     if let Err(resp) = precheck(&req, &mount) {
         return *resp;
     }
@@ -86,6 +96,15 @@ async fn dav(State(s): State<AppState>, ClientAddr(client): ClientAddr, req: Req
         .autoindex(false)
         .build_handler();
     let mut resp = handler.handle(req).await.map(Body::new);
+    if resp.status() == StatusCode::BAD_GATEWAY {
+        // RFC 4918 answers a COPY/MOVE to another server or namespace with 502; it is the
+        // client's request that cannot be served, so it is told so with a 4xx.
+        return plain(StatusCode::BAD_REQUEST, "the destination is outside this WebDAV folder");
+    }
+    if resp.headers().contains_key("dav") {
+        // PATCH is off, so SabreDAV's partial update is not on offer.
+        resp.headers_mut().insert("dav", HeaderValue::from_static("1, 2, 3"));
+    }
     if is_put && mtime.is_some() && resp.status().is_success() {
         resp.headers_mut().insert("x-oc-mtime", HeaderValue::from_static("accepted"));
     }
@@ -121,17 +140,40 @@ fn refusal(e: Error) -> Response {
 /// for MKCOL as RFC 4918 has it) and PROPFIND with infinite depth (403).
 fn precheck(req: &Request, mount: &str) -> Result<(), Box<Response>> {
     let method = req.method().as_str();
+    if method == "PUT" && req.headers().contains_key(header::CONTENT_RANGE) {
+        // Files are written whole (RFC 9110, 14.5: refuse a partial PUT with 400).
+        return Err(Box::new(plain(StatusCode::BAD_REQUEST, "partial writes are not supported: send the whole file")));
+    }
     let bad_name = if method == "MKCOL" { StatusCode::FORBIDDEN } else { StatusCode::BAD_REQUEST };
     let path = req.uri().path().strip_prefix(mount).unwrap_or("");
     if !valid_path(path) {
         return Err(Box::new(plain(bad_name, "this name is not allowed (see the API's path rules)")));
     }
     if let Some(dest) = req.headers().get("destination").and_then(|v| v.to_str().ok()) {
-        let dest_path = dest.parse::<axum::http::Uri>().ok().map(|u| u.path().to_string()).unwrap_or_default();
-        if let Some(rest) = dest_path.strip_prefix(mount)
-            && !valid_path(rest)
+        let uri = dest.parse::<axum::http::Uri>().ok();
+        let dest_path = uri.as_ref().map(|u| u.path().to_string()).unwrap_or_default();
+        let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok());
+        // Host names only: a proxy may pass on the Host without the public port.
+        let name =
+            |h: &str| h.rsplit_once(':').filter(|(_, p)| p.parse::<u16>().is_ok()).map_or(h, |(n, _)| n).to_string();
+        if let (Some(theirs), Some(ours)) = (uri.as_ref().and_then(|u| u.authority()), host)
+            && !name(theirs.as_str()).eq_ignore_ascii_case(&name(ours))
         {
-            return Err(Box::new(plain(StatusCode::BAD_REQUEST, "the destination's name is not allowed")));
+            return Err(Box::new(plain(StatusCode::BAD_REQUEST, "the destination is on another server")));
+        }
+        if let Some(rest) = dest_path.strip_prefix(mount) {
+            if !valid_path(rest) {
+                return Err(Box::new(plain(StatusCode::BAD_REQUEST, "the destination's name is not allowed")));
+            }
+            let (from, to) = (normalized(path), normalized(rest));
+            if to.is_empty() {
+                // (dav-server would also index past the end of the root's parent: a panic.)
+                return Err(Box::new(plain(StatusCode::FORBIDDEN, "the top folder cannot be replaced")));
+            }
+            if to.len() > from.len() && to.starts_with(&from) && (from.is_empty() || to[from.len()..].starts_with('/'))
+            {
+                return Err(Box::new(plain(StatusCode::FORBIDDEN, "a folder cannot be copied or moved into itself")));
+            }
         }
     }
     // dav-server's If parser indexes past the end of an unterminated `<…` or `[…` (a
@@ -194,6 +236,11 @@ fn if_header_is_well_formed(mut buf: &[u8]) -> bool {
         }
         buf = &buf[i + 1..];
     }
+}
+
+/// A path below the mount, decoded, without slashes at either end ("" for the root).
+fn normalized(encoded: &str) -> String {
+    percent_decode_str(encoded).decode_utf8_lossy().trim_matches('/').to_string()
 }
 
 fn plain(status: StatusCode, message: &'static str) -> Response {
