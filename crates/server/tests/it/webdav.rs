@@ -406,3 +406,28 @@ async fn no_request_gets_a_server_error() {
         assert!(!status.is_server_error(), "{method} /dav/{path}: {status}");
     }
 }
+
+#[tokio::test]
+async fn wrong_basic_passwords_are_throttled_like_logins() {
+    crate::needs_backend!();
+    let s = TestServer::start().await;
+    let (_, dav, _) = with_app_password(&s, "alice").await;
+    let wrong = Dav::new(&s, "alice", "nmbapp_guess");
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        statuses.push(wrong.status("PROPFIND", "").await.as_u16());
+    }
+    assert_eq!(&statuses[..5], [401; 5]);
+    let limited = wrong.req("PROPFIND", "").send().await.unwrap();
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers().contains_key("retry-after"));
+    // The same limits as a login: the JSON login from this address is limited too.
+    let login = reqwest::Client::new()
+        .post(format!("{}/api/v1/auth/login", s.base))
+        .json(&serde_json::json!({"username": "alice", "password": "wrong guess"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::TOO_MANY_REQUESTS);
+    drop(dav);
+}
