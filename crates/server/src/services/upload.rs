@@ -28,6 +28,9 @@ pub struct PutRequest {
     pub declared_len: Option<u64>,
     /// The modification time the client keeps for the file; now when `None`.
     pub modified_at: Option<Timestamp>,
+    /// The SHA-256 (hex) the client says the bytes have: a mismatch commits nothing
+    /// (`ChecksumMismatch`).
+    pub expected_sha256: Option<String>,
 }
 
 /// A batch write's settings.
@@ -130,6 +133,10 @@ impl Files {
         let mut budget = self.upload_budget(owner).await?;
         self.refuse_declared_file(&budget, &req.path, &req.mode, req.declared_len).await?;
         let blob = self.stage_within(&mut budget, &req.path, &req.mode, body).await?;
+        if req.expected_sha256.as_deref().is_some_and(|e| !e.eq_ignore_ascii_case(&blob.digest.sha256)) {
+            // Dropping the staged blob deletes it: nothing of a corrupted transfer stays.
+            return Err(Error::ChecksumMismatch);
+        }
         let content_type = req.content_type.unwrap_or_else(|| guess_type(&req.path));
         let pending =
             PendingUpload { path: req.path, mode: req.mode, content_type, modified_at: req.modified_at, blob };

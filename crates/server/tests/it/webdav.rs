@@ -109,6 +109,27 @@ async fn files_written_over_webdav_are_the_services_files() {
     assert_eq!(put.headers()["x-oc-mtime"], "accepted");
     assert_eq!(dav.put("nowhere/a.bin", "x").await, StatusCode::CONFLICT, "no parent folder");
 
+    // OC-Checksum is checked: a mismatch is 400 and keeps nothing (the old file stays).
+    let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b"checked"));
+    let good = dav
+        .req("PUT", "docs/c.txt")
+        .header("oc-checksum", format!("SHA256:{digest}"))
+        .body("checked")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(good.status(), StatusCode::CREATED);
+    let bad = dav
+        .req("PUT", "docs/c.txt")
+        .header("oc-checksum", format!("SHA256:{digest}"))
+        .body("corrupted")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(c.get_path_bytes("docs/c.txt").await.unwrap(), "checked");
+    assert_eq!(dav.status("DELETE", "docs/c.txt").await, StatusCode::NO_CONTENT);
+
     // The same file over REST: same bytes, hash and CID as a REST upload of them.
     assert_eq!(c.get_path_bytes("docs/a.bin").await.unwrap(), data);
     let (rest, _) = c.put("same.bin", data.clone(), &Default::default()).await.unwrap();

@@ -3,7 +3,7 @@
 //! a body that breaks off commits nothing); a read is `Files::open`, reopened at the
 //! offset after a seek (a ranged GET).
 
-use super::fs::{Meta, fs_error};
+use super::fs::{Meta, RequestCache, fs_error};
 use crate::blob::ByteStream;
 use crate::error::{Error, Result};
 use crate::meta::FileRecord;
@@ -26,6 +26,7 @@ pub struct UploadFile {
     complete: Arc<AtomicBool>,
     task: Option<JoinHandle<Result<Written>>>,
     outcome: Option<Result<Meta, FsError>>,
+    cache: Arc<std::sync::Mutex<RequestCache>>,
 }
 
 impl std::fmt::Debug for UploadFile {
@@ -36,7 +37,7 @@ impl std::fmt::Debug for UploadFile {
 
 impl UploadFile {
     /// Starts the upload; the bytes follow through `write_bytes`.
-    pub fn start(files: Files, who: Principal, req: PutRequest) -> Self {
+    pub fn start(files: Files, who: Principal, req: PutRequest, cache: Arc<std::sync::Mutex<RequestCache>>) -> Self {
         let (tx, rx) = mpsc::channel::<Result<Bytes>>(CHANNEL_DEPTH);
         let complete = Arc::new(AtomicBool::new(false));
         let done = complete.clone();
@@ -54,7 +55,7 @@ impl UploadFile {
             }
         });
         let task = tokio::spawn(async move { files.put(&who, req, body).await });
-        UploadFile { tx: Some(tx), complete, task: Some(task), outcome: None }
+        UploadFile { tx: Some(tx), complete, task: Some(task), outcome: None, cache }
     }
 
     /// Waits for the upload's end and keeps its outcome.
@@ -65,6 +66,11 @@ impl UploadFile {
         let Some(task) = self.task.take() else { return Err(FsError::GeneralFailure) };
         let outcome = match task.await {
             Ok(Ok(written)) => Ok(Meta::of_file(&written.file)),
+            Ok(Err(Error::ChecksumMismatch)) => {
+                let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+                cache.refusal = Some((axum::http::StatusCode::BAD_REQUEST, "the body does not match its OC-Checksum"));
+                Err(FsError::GeneralFailure)
+            }
             Ok(Err(e)) => Err(fs_error(e)),
             Err(_) => Err(FsError::GeneralFailure),
         };

@@ -43,6 +43,9 @@ pub struct RequestCache {
     items: HashMap<String, Item>,
     order: VecDeque<String>,
     has_props: Option<bool>,
+    /// An answer dav-server's error type cannot carry (a checksum mismatch is a 400),
+    /// for the handler to give instead of dav-server's.
+    pub refusal: Option<(axum::http::StatusCode, &'static str)>,
 }
 
 impl RequestCache {
@@ -65,6 +68,7 @@ impl RequestCache {
 
 /// What the file service's answer means to a WebDAV client.
 pub fn fs_error(e: Error) -> FsError {
+    // (ChecksumMismatch is told through `RequestCache::refusal`; here it is a failure.)
     match e {
         Error::NotFound => FsError::NotFound,
         Error::PathExists | Error::PreconditionFailed | Error::Conflict(_) => FsError::Exists,
@@ -256,6 +260,13 @@ impl NimbusDav {
     }
 }
 
+/// The SHA-256 of an `OC-Checksum: SHA256:<hex>` header (other algorithms cannot be
+/// checked here and are ignored; a malformed value is never equal, so it is refused).
+fn sha256_of_checksum(header: Option<&str>) -> Option<String> {
+    let (algo, value) = header?.split_once(':')?;
+    algo.eq_ignore_ascii_case("sha256").then(|| value.trim().to_ascii_lowercase())
+}
+
 fn display_name(item: &Item) -> Option<String> {
     match item {
         Item::Root => None,
@@ -301,8 +312,9 @@ impl DavFileSystem for NimbusDav {
                 content_type: None,
                 declared_len: if options.truncate { options.size } else { Some(0) },
                 modified_at: self.mtime,
+                expected_sha256: sha256_of_checksum(options.checksum.as_deref()),
             };
-            let mut file = UploadFile::start(self.files.clone(), self.who.clone(), req);
+            let mut file = UploadFile::start(self.files.clone(), self.who.clone(), req, self.cache.clone());
             if !options.truncate {
                 file.flush().await?;
             }

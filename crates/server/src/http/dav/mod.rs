@@ -71,12 +71,13 @@ async fn dav(State(s): State<AppState>, ClientAddr(client): ClientAddr, req: Req
     }
     let mtime = oc_mtime(req.headers());
     let is_put = req.method() == Method::PUT;
+    let cache: std::sync::Arc<std::sync::Mutex<fs::RequestCache>> = Default::default();
     let fs = fs::NimbusDav {
         files: s.services.files.clone(),
         meta: s.services.meta.clone(),
         who: who.clone(),
         mtime,
-        cache: Default::default(),
+        cache: cache.clone(),
     };
     let ls = locks::DbLocks {
         meta: s.services.meta.clone(),
@@ -96,6 +97,9 @@ async fn dav(State(s): State<AppState>, ClientAddr(client): ClientAddr, req: Req
         .autoindex(false)
         .build_handler();
     let mut resp = handler.handle(req).await.map(Body::new);
+    if let Some((status, message)) = cache.lock().unwrap_or_else(|e| e.into_inner()).refusal.take() {
+        return plain(status, message);
+    }
     if resp.status() == StatusCode::BAD_GATEWAY {
         // RFC 4918 answers a COPY/MOVE to another server or namespace with 502; it is the
         // client's request that cannot be served, so it is told so with a 4xx.
