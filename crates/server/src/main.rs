@@ -1,8 +1,9 @@
 //! The `nimbus` binary: `nimbus serve` runs the server, `nimbus admin …` manages users
-//! on its database. Every option can also come from a `NIMBUS_*` variable or the TOML
+//! on its database, and the client commands (`nimbus login`, `ls`, `put`, `get`, `sync`
+//! …, in the `nimbus-cli` crate) work against any Nimbus server. Every option can also come from a `NIMBUS_*` variable or the TOML
 //! file given with `--config` (flags win over variables, variables over the file).
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use nimbus_server::admin_cli::AdminCommand;
 use nimbus_server::config::{Config, Overrides};
 use nimbus_server::{App, telemetry};
@@ -14,6 +15,8 @@ use std::path::PathBuf;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    client: nimbus_cli::ClientOptions,
 }
 
 #[derive(Subcommand)]
@@ -27,6 +30,8 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    #[command(flatten)]
+    Client(nimbus_cli::ClientCommand),
 }
 
 /// Where the metadata lives, for commands that work on it directly.
@@ -74,6 +79,10 @@ struct ServeArgs {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Client(command) => {
+            let code = nimbus_cli::run(command, cli.client, &mut Cli::command()).await;
+            std::process::exit(code);
+        }
         Command::Serve(args) => serve(args).await,
         Command::Admin { store, command } => {
             let flags = Overrides { data_dir: store.data_dir, database_url: store.database_url, ..Default::default() };
