@@ -63,7 +63,7 @@ pub enum ClientCommand {
     Find { name: String },
     /// Mirror a local folder to the server or the server to a local folder.
     #[command(
-        after_help = "Examples:\n  nimbus sync ~/Documents docs\n  nimbus sync --delete --dry-run docs ~/Documents\n\nA remote side is a server path; a local side is an existing path or starts with ./, ../, / or ~."
+        after_help = "Examples:\n  nimbus sync ~/Documents docs\n  nimbus sync --delete --dry-run docs ~/Documents\n\nThe local side is the one written as ./name, ../name, /path or ~/path (else the one that exists here)."
     )]
     Sync(sync::SyncArgs),
     /// Share a file with another user (read-only).

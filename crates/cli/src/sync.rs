@@ -43,13 +43,22 @@ pub enum Step {
     Delete(String),
 }
 
-fn looks_local(p: &str) -> bool {
-    p.starts_with('/')
-        || p.starts_with("./")
-        || p.starts_with("../")
-        || p.starts_with('~')
-        || p == "."
-        || Path::new(p).exists()
+/// A path that can only be local: absolute, relative to `.`/`..`, or in `~`.
+fn plainly_local(p: &str) -> bool {
+    p.starts_with('/') || p.starts_with("./") || p.starts_with("../") || p.starts_with('~') || p == "." || p == ".."
+}
+
+/// Whether the source is the local side: the side written as a local path, else the
+/// one that exists here (the source first).
+fn upward(source: &str, dest: &str) -> CliResult<bool> {
+    match (plainly_local(source), plainly_local(dest)) {
+        (true, false) => Ok(true),
+        (false, true) => Ok(false),
+        (true, true) => Err(CliError::usage("one side must be a server folder")),
+        (false, false) if Path::new(source).exists() => Ok(true),
+        (false, false) if Path::new(dest).exists() => Ok(false),
+        (false, false) => Err(CliError::usage("one side must be a local folder (write it as ./name, /path or ~/path)")),
+    }
 }
 
 fn expand(p: &str) -> PathBuf {
@@ -98,12 +107,7 @@ async fn same(local: &Path, size: u64, mtime: Option<i64>, remote: &File) -> Cli
 }
 
 pub async fn sync(c: &Client, args: SyncArgs, opts: &ClientOptions) -> CliResult<()> {
-    let upward = looks_local(&args.source);
-    if !upward && !looks_local(&args.dest) {
-        return Err(CliError::usage(
-            "one side must be a local folder (an existing path, or one starting with ./, /, ~)",
-        ));
-    }
+    let upward = upward(&args.source, &args.dest)?;
     let (local_dir, remote_dir) =
         if upward { (expand(&args.source), clean(&args.dest)) } else { (expand(&args.dest), clean(&args.source)) };
     if upward && !local_dir.is_dir() {
@@ -201,4 +205,17 @@ pub async fn sync(c: &Client, args: SyncArgs, opts: &ClientOptions) -> CliResult
         if upward { local.len() } else { remote.len() } - count(|s| !matches!(s, Step::Delete(_)))
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_side_written_as_a_local_path_is_local() {
+        assert!(upward("./docs", "docs").unwrap());
+        assert!(!upward("docs", "./docs").unwrap());
+        assert!(!upward("docs", "~/docs").unwrap());
+        assert!(upward("./a", "./b").is_err());
+    }
 }

@@ -5,6 +5,7 @@
 mod account_security;
 mod accounts;
 mod admin;
+mod cli;
 mod common;
 mod conformance;
 mod content;
