@@ -388,7 +388,7 @@ async fn a_terminal_gets_a_progress_bar() {
     write(&sh.path("big.bin"), &vec![3u8; 24 * MIB]);
     // `script` gives the command a pseudo-terminal and records what it drew.
     let bin = env!("CARGO_BIN_EXE_nimbus");
-    let mut cmd = sh.cmd(&[]);
+    let cmd = sh.cmd(&[]);
     let out = Command::new("script")
         .args(["-qec", &format!("{bin} put big.bin big.bin"), "/dev/null"])
         .current_dir(sh.work.path())
@@ -396,7 +396,6 @@ async fn a_terminal_gets_a_progress_bar() {
         .env("XDG_CONFIG_HOME", sh.config.path())
         .output()
         .unwrap();
-    drop(cmd.stdin(Stdio::null()));
     let drawn = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{drawn}");
     assert!(drawn.contains("total") && drawn.contains("MiB") && drawn.contains('\u{1b}'), "no bar drawn: {drawn:?}");
