@@ -33,6 +33,7 @@ pub enum ClientCommand {
     #[command(after_help = "Example: nimbus login --server https://cloud.example.org --username alice")]
     Login(login::LoginArgs),
     /// Sign out: the token is revoked on the server and forgotten here.
+    #[command(after_help = "Example: nimbus logout --profile work")]
     Logout,
     /// List a folder (folders first), or a file.
     #[command(after_help = "Example: nimbus ls -lh photos/2024")]
@@ -73,9 +74,10 @@ pub enum ClientCommand {
     #[command(after_help = "Example: nimbus unshare report.pdf bob")]
     Unshare { path: String, user: String },
     /// Files other users shared with you.
+    #[command(after_help = "Example: nimbus shared --json | jq -r '.[].path'")]
     Shared,
     /// Public links: create, list, remove.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Example: nimbus link create report.pdf --expires 7d")]
     Link(sharing::LinkCommand),
     /// A signed download URL that works without signing in until it expires.
     #[command(after_help = "Example: nimbus url report.pdf --expires 1h")]
@@ -86,21 +88,23 @@ pub enum ClientCommand {
         expires: String,
     },
     /// A file's IPFS content ID.
+    #[command(after_help = "Example: nimbus cid photo.jpg")]
     Cid { path: String },
     /// Write a file's CAR export to standard output.
     #[command(after_help = "Example: nimbus car photo.jpg > photo.car")]
     Car { path: String },
     /// Space used and the quota.
+    #[command(after_help = "Example: nimbus usage -H")]
     Usage {
         /// Sizes like 1.5 GiB.
         #[arg(short = 'H', long)]
         human: bool,
     },
     /// Devices that can sign in on their own.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Example: nimbus devices add laptop laptop-1")]
     Devices(sharing::DevicesCommand),
     /// Messages to and from other users.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Example: nimbus messages send bob --text 'see attached' --file report.pdf")]
     Messages(sharing::MessagesCommand),
     /// Print shell completions.
     #[command(after_help = "Example: nimbus completions bash > /etc/bash_completion.d/nimbus")]

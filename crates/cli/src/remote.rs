@@ -1,7 +1,7 @@
 //! The server side as the commands see it: what is at a path (a file, a folder, or
 //! nothing), every file below a folder, and the small conversions the output needs.
 
-use crate::fail::{CliError, CliResult};
+use crate::fail::{CliError, CliResult, with_retries};
 use nimbus_api::{Entry, File};
 use nimbus_client::{Client, ListOptions};
 
@@ -34,13 +34,13 @@ pub async fn stat(c: &Client, path: &str) -> CliResult<Remote> {
     // Listing by the exact path finds the file first if it exists (`a.txt` sorts
     // before `a.txt2`).
     let opts = ListOptions { prefix: Some(path.clone()), limit: Some(1), ..Default::default() };
-    let page = c.list(&opts).await?;
+    let page = with_retries(|| c.list(&opts)).await?;
     if let Some(Entry::File(f)) = page.items.into_iter().next()
         && f.path == path
     {
         return Ok(Remote::File(f));
     }
-    match c.folder(&path).await {
+    match with_retries(|| c.folder(&path)).await {
         Ok(_) => Ok(Remote::Folder),
         Err(e) if e.status() == Some(reqwest::StatusCode::NOT_FOUND) => Ok(Remote::Nothing),
         Err(e) => Err(e.into()),
@@ -63,7 +63,7 @@ pub async fn files_below(c: &Client, dir: &str) -> CliResult<Vec<File>> {
     let mut opts = ListOptions { prefix, limit: Some(1000), ..Default::default() };
     let mut out = Vec::new();
     loop {
-        let page = c.list(&opts).await?;
+        let page = with_retries(|| c.list(&opts)).await?;
         out.extend(page.items.into_iter().filter_map(|e| match e {
             Entry::File(f) => Some(f),
             Entry::Folder(_) => None,
@@ -82,7 +82,7 @@ pub async fn level(c: &Client, dir: &str) -> CliResult<Vec<Entry>> {
     let mut opts = ListOptions { prefix, one_level: true, limit: Some(1000), ..Default::default() };
     let mut out = Vec::new();
     loop {
-        let page = c.list(&opts).await?;
+        let page = with_retries(|| c.list(&opts)).await?;
         out.extend(page.items);
         match page.next_cursor {
             Some(next) => opts.cursor = Some(next),

@@ -61,8 +61,10 @@ pub enum LinkCommand {
         max_downloads: Option<i64>,
     },
     /// The links of a file.
+    #[command(after_help = "Example: nimbus link ls report.pdf")]
     Ls { path: String },
     /// Remove a link (its id, as `link ls` shows it).
+    #[command(after_help = "Example: nimbus link rm 3f9c0e…")]
     Rm { id: String },
 }
 
@@ -130,10 +132,13 @@ pub async fn usage(c: &Client, human: bool, opts: &ClientOptions) -> CliResult<(
 #[derive(Subcommand, Debug)]
 pub enum DevicesCommand {
     /// Your devices.
+    #[command(after_help = "Example: nimbus devices ls --json")]
     Ls,
     /// Add a device; its secret is shown once.
+    #[command(after_help = "Example: nimbus devices add 'living-room NAS' nas-1")]
     Add { name: String, peer_id: String },
     /// Remove a device: its sessions end at once.
+    #[command(after_help = "Example: nimbus devices rm 3f9c0e…")]
     Rm { id: String },
 }
 
@@ -165,11 +170,13 @@ pub async fn devices(c: &Client, cmd: DevicesCommand, opts: &ClientOptions) -> C
 #[derive(Subcommand, Debug)]
 pub enum MessagesCommand {
     /// Your messages: received (default) or sent.
+    #[command(after_help = "Example: nimbus messages ls --sent")]
     Ls {
         #[arg(long)]
         sent: bool,
     },
     /// Send a message, with text and/or a file (shared with the recipient).
+    #[command(after_help = "Example: nimbus messages send bob --text 'see attached' --file report.pdf")]
     Send {
         to: String,
         #[arg(long)]
@@ -178,6 +185,7 @@ pub enum MessagesCommand {
         file: Option<String>,
     },
     /// Mark a message read.
+    #[command(after_help = "Example: nimbus messages read 3f9c0e…")]
     Read { id: String },
 }
 

@@ -132,18 +132,22 @@ async fn upload_resumable(
         let mut chunk = vec![0u8; CHUNK.min((size - offset) as usize)];
         file.read_exact(&mut chunk).await?;
         let len = chunk.len() as u64;
-        offset = match with_retries(|| c.append_upload(&location, offset, chunk.clone(), None)).await {
-            Ok(o) => o,
-            // Another attempt got further (an earlier try went through): ask where it is.
+        match with_retries(|| c.append_upload(&location, offset, chunk.clone(), None)).await {
+            Ok(o) => {
+                offset = o;
+                sent += len;
+                bar.advance(len);
+            }
+            // The server is elsewhere (an earlier try, or the interrupted run's last
+            // request, went through after all): continue from where it is.
             Err(e) if e.status() == Some(reqwest::StatusCode::CONFLICT) => {
                 let (at, _) = c.upload_offset(&location).await?;
+                bar.advance(at.saturating_sub(offset));
+                offset = at;
                 file.seek(std::io::SeekFrom::Start(at)).await?;
-                at
             }
             Err(e) => return Err(e.into()),
-        };
-        sent += len;
-        bar.advance(len);
+        }
     }
     pending_edit(|p| {
         p.uploads.remove(&key);

@@ -253,6 +253,36 @@ async fn sharing_links_urls_usage_devices_and_messages() {
     assert_eq!(inbox[0].text.as_deref(), Some("see attached"));
     let sent = sh.json(&["messages", "ls", "--sent"]).await;
     assert_eq!(sent[0]["to"]["username"], "bob");
+    // Bob reads it from his own command line.
+    let bobs = Shell::new(&s);
+    bobs.login("bob").await;
+    let his = bobs.json(&["messages", "ls"]).await;
+    assert!(his[0]["read_at"].is_null());
+    bobs.ok(&["messages", "read", his[0]["id"].as_str().unwrap()]).await;
+    assert!(!bobs.json(&["messages", "ls"]).await[0]["read_at"].is_null());
+
+    // A link with a password (read from standard input, never the command line).
+    let out = sh.run_with(&["--json", "link", "create", "report.pdf", "--password-stdin"], "open sesame\n").await;
+    assert!(out.status.success(), "{}", text(&out));
+    let guarded: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(guarded["has_password"], true);
+}
+
+#[tokio::test]
+async fn completions_are_printed_for_each_shell() {
+    let sh = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_nimbus"))
+            .args(["completions", shell])
+            .current_dir(sh.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8_lossy(&out.stdout);
+        assert!(script.contains("sync") && script.contains("login"), "{shell}: {script}");
+    }
+    let help = Command::new(env!("CARGO_BIN_EXE_nimbus")).args(["put", "--help"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&help.stdout).contains("Example: nimbus put"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
