@@ -72,6 +72,10 @@ pub enum Error {
     UnsupportedMediaType,
     #[error("the upload would exceed the quota")]
     QuotaExceeded,
+    /// The server's own storage is full (ENOSPC, EDQUOT, SQLite's "disk is full"): an
+    /// answer to give (507), not a crash; it passes when space is freed.
+    #[error("the server is out of storage space")]
+    InsufficientStorage,
     #[error("too many attempts")]
     RateLimited { retry_after_secs: u64 },
     /// A bug or an outage; the cause is logged, never sent.
@@ -90,14 +94,39 @@ impl Error {
 
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e {
+            // SQLite: SQLITE_FULL (13); PostgreSQL: disk_full (53100).
+            if matches!(db.code().as_deref(), Some("13") | Some("53100")) {
+                tracing::error!(error = %db, "the metadata store is out of space");
+                return Error::InsufficientStorage;
+            }
+        }
+        if let sqlx::Error::Io(io) = &e
+            && is_out_of_space(io)
+        {
+            return Error::InsufficientStorage;
+        }
         Error::Internal(anyhow::Error::new(e).context("metadata store"))
     }
 }
 
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
+        if is_out_of_space(&e) {
+            tracing::error!(error = %e, "the blob store is out of space");
+            return Error::InsufficientStorage;
+        }
         Error::Internal(anyhow::Error::new(e).context("blob store"))
     }
+}
+
+/// ENOSPC or EDQUOT, however the error reached us.
+pub fn is_out_of_space(e: &std::io::Error) -> bool {
+    const ENOSPC: i32 = 28;
+    const EDQUOT: i32 = 122;
+    matches!(e.kind(), std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded)
+        || matches!(e.raw_os_error(), Some(ENOSPC) | Some(EDQUOT))
+        || e.get_ref().and_then(|inner| inner.downcast_ref::<std::io::Error>()).is_some_and(is_out_of_space)
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -54,14 +54,22 @@ impl SessionWriter for LocalSession {
     }
 
     async fn commit(mut self: Box<Self>) -> io::Result<Appended> {
-        self.file.flush().await?;
-        // The length changes too, so sync the metadata with the data.
-        self.file.get_ref().sync_all().await?;
+        let durable = async {
+            self.file.flush().await?;
+            // The length changes too, so sync the metadata with the data.
+            self.file.get_ref().sync_all().await
+        };
+        if let Err(e) = durable.await {
+            // Not acknowledged: give the space back now (a full disk needs it).
+            let _ = self.file.get_ref().set_len(self.offset).await;
+            return Err(e);
+        }
         Ok(Appended { written: self.written, state: None })
     }
 
     async fn discard(mut self: Box<Self>) -> io::Result<()> {
-        self.file.flush().await?;
+        // A flush that fails (a full disk) must not keep the truncation from happening.
+        let _ = self.file.flush().await;
         self.file.get_ref().set_len(self.offset).await?;
         self.file.get_ref().sync_all().await
     }

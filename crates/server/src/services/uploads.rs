@@ -256,7 +256,11 @@ impl Files {
             if let Some(h) = hasher.as_mut() {
                 h.update(&chunk);
             }
-            writer.write(&chunk).await?;
+            if let Err(e) = writer.write(&chunk).await {
+                // (A full disk, say): give back what this append wrote, keep the offset.
+                let _ = writer.discard().await;
+                return Err(e.into());
+            }
         }
         if let (Some(expected), Some(state)) = (&checksum, check)
             && (broke_off.is_some() || !state.matches(expected))

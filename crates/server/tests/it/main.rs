@@ -14,6 +14,7 @@ mod csrf;
 mod dav_clients;
 mod dav_scale;
 mod devices;
+mod disk_full;
 mod downloads;
 mod external;
 mod files;

@@ -72,7 +72,7 @@ pub fn fs_error(e: Error) -> FsError {
     match e {
         Error::NotFound => FsError::NotFound,
         Error::PathExists | Error::PreconditionFailed | Error::Conflict(_) => FsError::Exists,
-        Error::QuotaExceeded => FsError::InsufficientStorage,
+        Error::QuotaExceeded | Error::InsufficientStorage => FsError::InsufficientStorage,
         Error::PayloadTooLarge { .. } => FsError::TooLarge,
         Error::Forbidden | Error::Validation(_) | Error::BadRequest(_) => FsError::Forbidden,
         other => {

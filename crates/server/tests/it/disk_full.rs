@@ -1,0 +1,93 @@
+//! A full disk is an answer, not a crash: on a data dir that runs out of space (a small
+//! tmpfs the test mounts, so it needs root, as CI has), uploads get 507
+//! `insufficient_storage` with no temporary left behind, appends to a resumable upload
+//! keep their offset, the server stays up, and it works again once space is freed.
+
+use crate::common::{TestServer, eventually, files_under, skip};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const MIB: usize = 1 << 20;
+
+/// A tmpfs of `mib` MiB, unmounted when dropped.
+struct SmallDisk {
+    path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(mib: usize) -> Option<SmallDisk> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("disk");
+        std::fs::create_dir(&path).unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={mib}m"), "tmpfs"])
+            .arg(&path)
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then_some(SmallDisk { path, _dir: dir })
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.path).status();
+    }
+}
+
+fn temporaries(root: &Path) -> Vec<PathBuf> {
+    let blobs = root.join("blobs");
+    files_under(&blobs).into_iter().filter(|p| p.strip_prefix(&blobs).is_ok_and(|rel| rel.starts_with("tmp"))).collect()
+}
+
+#[tokio::test]
+async fn a_full_disk_is_507_and_passes_when_space_is_freed() {
+    crate::needs_backend!();
+    let Some(disk) = SmallDisk::mount(24) else {
+        return skip("mounting a tmpfs failed (it needs root)", "run the tests as root, as CI does");
+    };
+    let root = disk.path.clone();
+    let s = TestServer::start_with(|c| c.data_dir = root.clone()).await;
+    let c = s.user("alice").await;
+
+    // Fill it: 4 MiB at a time until the disk says no.
+    let mut stored = Vec::new();
+    let refusal = loop {
+        assert!(stored.len() < 10, "24 MiB never filled up");
+        let name = format!("f{}.bin", stored.len());
+        let data: Vec<u8> = (0..4 * MIB).map(|i| (i % 251) as u8 ^ stored.len() as u8).collect();
+        match c.put(&name, data, &Default::default()).await {
+            Ok(_) => stored.push(name),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(refusal.status().unwrap(), 507, "{refusal}");
+    assert_eq!(refusal.code(), Some("insufficient_storage"), "not the user's quota: the server's disk");
+    assert!(eventually(5, || temporaries(&root).is_empty()).await, "{:?}", temporaries(&root));
+    assert!(c.health(true).await.is_ok(), "the server is still up");
+    assert_eq!(c.list_files(None, None, None).await.unwrap().items.len(), stored.len(), "nothing half-written");
+
+    // A resumable upload's append is refused too, and keeps its offset.
+    let loc = c.create_upload(Some(8 * MIB as u64), &[("filename", "resumable.bin")]).await.unwrap();
+    let append = c.append_upload(&loc, 0, vec![9u8; 4 * MIB], None).await.unwrap_err();
+    assert_eq!(append.status().unwrap(), 507, "{append}");
+    assert_eq!(c.upload_offset(&loc).await.unwrap().0, 0);
+
+    // Space freed: uploads work again, with no restart.
+    for name in stored.iter().take(2) {
+        c.delete_path(name).await.unwrap();
+    }
+    let again: Vec<u8> = vec![5u8; 4 * MIB];
+    let mut retried = c.put("after.bin", again.clone(), &Default::default()).await;
+    for _ in 0..20 {
+        // The sweeper reclaims deleted content within seconds.
+        if retried.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        retried = c.put("after.bin", again.clone(), &Default::default()).await;
+    }
+    retried.expect("an upload succeeds once space is free");
+    assert_eq!(c.get_path_bytes("after.bin").await.unwrap(), again);
+    drop(s);
+}
