@@ -67,6 +67,11 @@ pub struct Config {
     /// How long a resumable upload may sit idle before it expires and its bytes are
     /// removed, in seconds (tus `Upload-Expires`).
     pub upload_ttl_secs: u64,
+    /// New uploads to local disk are refused (507) while less than this much space is
+    /// free, or less than `min_free_percent` of the disk, whichever is smaller: what is
+    /// left keeps deletes and metadata changes working.
+    pub min_free_bytes: u64,
+    pub min_free_percent: u8,
     /// When set, `GET /metrics` needs `Authorization: Bearer <this>`.
     pub metrics_token: Option<String>,
     /// Seconds a client has to send a request's headers (and an idle keep-alive
@@ -104,6 +109,8 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             sweep_interval_secs: 5,
             upload_ttl_secs: 24 * 3600,
+            min_free_bytes: 1 << 30,
+            min_free_percent: 5,
             metrics_token: None,
             header_read_timeout_secs: 10,
             max_connections_per_client: 256,
@@ -138,6 +145,8 @@ impl std::fmt::Debug for Config {
             .field("password_reset_ttl_secs", &self.password_reset_ttl_secs)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("sweep_interval_secs", &self.sweep_interval_secs)
+            .field("min_free_bytes", &self.min_free_bytes)
+            .field("min_free_percent", &self.min_free_percent)
             .field("upload_ttl_secs", &self.upload_ttl_secs)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<redacted>"))
             .field("header_read_timeout_secs", &self.header_read_timeout_secs)

@@ -106,6 +106,15 @@ impl BlobStore for LocalBlobStore {
         super::local_sessions::open(&self.root, session, offset).await
     }
 
+    async fn space(&self) -> io::Result<Option<super::Space>> {
+        let root = self.root.clone();
+        let stat =
+            tokio::task::spawn_blocking(move || rustix::fs::statvfs(&root)).await.map_err(io::Error::other)??;
+        let unit = stat.f_frsize.max(1);
+        // What an unprivileged writer may use (f_bavail), not the root-reserved blocks.
+        Ok(Some(super::Space { free: stat.f_bavail.saturating_mul(unit), total: stat.f_blocks.saturating_mul(unit) }))
+    }
+
     async fn read_session(&self, session: &str, range: Range<u64>) -> io::Result<ByteStream> {
         let mut file = tokio::fs::File::open(super::local_sessions::session_path(&self.root, session)?).await?;
         file.seek(SeekFrom::Start(range.start)).await?;

@@ -67,11 +67,23 @@ pub trait BlobStore: Send + Sync + 'static {
     fn shared(&self) -> bool {
         false
     }
+    /// Free and total bytes where the blobs are written, for stores that can tell (a
+    /// local disk); `None` for object stores, which do not fill up that way.
+    async fn space(&self) -> io::Result<Option<Space>> {
+        Ok(None)
+    }
     /// How old an unreferenced blob must be before the start-up scan deletes it: zero
     /// for a store only this process writes, longer where other instances share it.
     fn orphan_grace(&self) -> std::time::Duration {
         std::time::Duration::ZERO
     }
+}
+
+/// A file system's room, in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Space {
+    pub free: u64,
+    pub total: u64,
 }
 
 /// One append to a resumable upload session.

@@ -28,6 +28,18 @@ pub async fn readyz(State(s): State<AppState>) -> impl IntoResponse {
     let ready = meta.is_ok() && blobs.is_ok();
     checks.insert("metadata".into(), meta.map(|_| "ok".into()).unwrap_or_else(|e| e.to_string()));
     checks.insert("blobs".into(), blobs.map(|_| "ok".into()).unwrap_or_else(|e| e.to_string()));
+    // Low space does not make the server unready (reads and deletes work): it is said.
+    if let Ok(Some(space)) = s.services.blobs.space().await {
+        let settings = crate::services::Settings::from_config(&s.config);
+        let mib = |b: u64| b >> 20;
+        let text = if crate::services::disk_space::is_low(&settings, space) {
+            let mark = crate::services::disk_space::watermark(&settings, space.total);
+            format!("low: {} MiB free, below the {} MiB watermark; new uploads are refused", mib(space.free), mib(mark))
+        } else {
+            format!("ok: {} MiB free", mib(space.free))
+        };
+        checks.insert("space".into(), text);
+    }
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let word = if ready { "ok" } else { "unavailable" };
     (status, Json(Health { status: word.into(), checks }))

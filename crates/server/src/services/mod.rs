@@ -8,6 +8,7 @@ mod avatars;
 mod blob_stores;
 mod car;
 mod devices;
+pub mod disk_space;
 pub mod failure_limiter;
 mod files;
 mod links;
@@ -62,6 +63,9 @@ pub struct Settings {
     pub allow_private_storage_endpoints: bool,
     /// How long an idle resumable upload lives, in seconds.
     pub upload_ttl_secs: u64,
+    /// The low-space watermark of local disks (see `Config::min_free_bytes`).
+    pub min_free_bytes: u64,
+    pub min_free_percent: u8,
 }
 
 impl Settings {
@@ -75,6 +79,8 @@ impl Settings {
             password_reset_ttl_secs: c.password_reset_ttl_secs,
             allow_private_storage_endpoints: c.allow_private_storage_endpoints,
             upload_ttl_secs: c.upload_ttl_secs,
+            min_free_bytes: c.min_free_bytes,
+            min_free_percent: c.min_free_percent,
         }
     }
 }

@@ -132,6 +132,8 @@ impl Files {
         }
         let mut budget = self.upload_budget(owner).await?;
         self.refuse_declared_file(&budget, &req.path, &req.mode, req.declared_len).await?;
+        let store = self.stores.for_upload(owner).await?;
+        self.ensure_disk_room(store.as_ref(), req.declared_len.unwrap_or(0)).await?;
         let blob = self.stage_within(&mut budget, &req.path, &req.mode, body).await?;
         if req.expected_sha256.as_deref().is_some_and(|e| !e.eq_ignore_ascii_case(&blob.digest.sha256)) {
             // Dropping the staged blob deletes it: nothing of a corrupted transfer stays.
@@ -251,6 +253,7 @@ impl Files {
         let limit = self.settings.max_upload_bytes;
         let mut body = std::pin::pin!(body);
         let store = self.stores.for_upload(uploader).await?;
+        self.ensure_disk_room(store.as_ref(), 0).await?;
         let mut temp = store.create_temp().await?;
         let mut hasher = ContentHasher::default();
         while let Some(chunk) = body.next().await {

@@ -103,6 +103,7 @@ impl Files {
             return Err(Error::PreconditionFailed);
         }
         let store = self.stores.for_upload(&who.user.id).await?;
+        self.ensure_disk_room(store.as_ref(), req.length.unwrap_or(0)).await?;
         let now = Timestamp::now();
         let length = req.length.map(|n| n as i64);
         let session = UploadSessionRecord {
@@ -226,6 +227,7 @@ impl Files {
             None => self.rebuild_hasher(&session).await?,
         };
         let room = self.room_for(&session).await?;
+        self.ensure_disk_room(store.as_ref(), 0).await?;
         let expected_max = session.length.map_or(self.settings.max_upload_bytes, |l| l as u64);
         let mut writer = store.open_session(id, offset, session.store_state.as_deref(), expected_max).await?;
         let mut check = checksum.as_ref().map(ChecksumState::new);

@@ -47,7 +47,12 @@ async fn a_full_disk_is_507_and_passes_when_space_is_freed() {
         return skip("mounting a tmpfs failed (it needs root)", "run the tests as root, as CI does");
     };
     let root = disk.path.clone();
-    let s = TestServer::start_with(|c| c.data_dir = root.clone()).await;
+    let s = TestServer::start_with(|c| {
+        c.data_dir = root.clone();
+        // No watermark: this test is about the disk itself saying no.
+        c.min_free_bytes = 0;
+    })
+    .await;
     let c = s.user("alice").await;
 
     // Fill it: 4 MiB at a time until the disk says no.
@@ -68,7 +73,11 @@ async fn a_full_disk_is_507_and_passes_when_space_is_freed() {
     assert_eq!(c.list_files(None, None, None).await.unwrap().items.len(), stored.len(), "nothing half-written");
 
     // A resumable upload's append is refused too, and keeps its offset.
-    let loc = c.create_upload(Some(8 * MIB as u64), &[("filename", "resumable.bin")]).await.unwrap();
+    // (A declared length that does not fit is refused at creation; a deferred one
+    // finds out on the way.)
+    let declared = c.create_upload(Some(8 * MIB as u64), &[("filename", "declared.bin")]).await.unwrap_err();
+    assert_eq!(declared.status().unwrap(), 507);
+    let loc = c.create_upload(None, &[("filename", "resumable.bin")]).await.unwrap();
     let append = c.append_upload(&loc, 0, vec![9u8; 4 * MIB], None).await.unwrap_err();
     assert_eq!(append.status().unwrap(), 507, "{append}");
     assert_eq!(c.upload_offset(&loc).await.unwrap().0, 0);
@@ -89,5 +98,54 @@ async fn a_full_disk_is_507_and_passes_when_space_is_freed() {
     }
     retried.expect("an upload succeeds once space is free");
     assert_eq!(c.get_path_bytes("after.bin").await.unwrap(), again);
+    drop(s);
+}
+
+/// Bytes free on the file system at `path`, as `df` sees them.
+fn free_bytes(path: &Path) -> u64 {
+    let out = Command::new("df").args(["--output=avail", "-B1"]).arg(path).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).lines().nth(1).unwrap().trim().parse().unwrap()
+}
+
+#[tokio::test]
+async fn below_the_watermark_uploads_are_refused_early_and_deletes_still_work() {
+    crate::needs_backend!();
+    let Some(disk) = SmallDisk::mount(32) else {
+        return skip("mounting a tmpfs failed (it needs root)", "run the tests as root, as CI does");
+    };
+    let root = disk.path.clone();
+    let s = TestServer::start_with(|c| {
+        c.data_dir = root.clone();
+        c.min_free_bytes = 8 * MIB as u64;
+        c.min_free_percent = 100;
+    })
+    .await;
+    let c = s.user("alice").await;
+    let mut stored = Vec::new();
+    let refusal = loop {
+        assert!(stored.len() < 10, "the watermark never applied");
+        let name = format!("f{}.bin", stored.len());
+        match c.put(&name, vec![stored.len() as u8; 4 * MIB], &Default::default()).await {
+            Ok(_) => stored.push(name),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(refusal.code(), Some("insufficient_storage"), "{refusal}");
+    assert!(free_bytes(&root) >= 8 * MIB as u64, "refused before the disk filled: {} free", free_bytes(&root));
+
+    // Something else fills the disk below the watermark: readiness says so, and
+    // deletes and metadata changes still work.
+    let filler = root.join("filler");
+    let fill = free_bytes(&root).saturating_sub(3 * MIB as u64);
+    std::fs::write(&filler, vec![0u8; fill as usize]).unwrap();
+    let ready = c.health(true).await.unwrap();
+    assert!(ready.checks["space"].starts_with("low:"), "{:?}", ready.checks);
+    let loc = c.create_upload(Some(MIB as u64), &[("filename", "later.bin")]).await.unwrap_err();
+    assert_eq!(loc.status().unwrap(), 507);
+    c.delete_path(&stored[0]).await.unwrap();
+    c.update_me(&nimbus_api::UpdateMeRequest { first_name: Some("Alice".into()), ..Default::default() }).await.unwrap();
+    std::fs::remove_file(&filler).unwrap();
+    assert!(c.health(true).await.unwrap().checks["space"].starts_with("ok:"));
+    c.put("again.bin", vec![1u8; MIB], &Default::default()).await.expect("room again");
     drop(s);
 }

@@ -18,6 +18,8 @@ mod content;
 mod csrf;
 #[path = "../it/devices.rs"]
 mod devices;
+#[path = "../it/disk_full.rs"]
+mod disk_full;
 #[path = "../it/downloads.rs"]
 mod downloads;
 #[path = "../it/external.rs"]
