@@ -155,8 +155,26 @@ async fn upload_resumable(
     Ok(sent)
 }
 
-/// Downloads `file` to `target`, continuing a partial download; returns the bytes received.
+/// Downloads `file` to `target`, continuing a partial download (also when the
+/// connection breaks on the way: up to three more tries, each from where the last one
+/// stopped); returns the bytes received.
 pub async fn download(c: &Client, file: &File, target: &Path, bar: &Bar) -> CliResult<u64> {
+    let mut received = 0;
+    for attempt in 0..4 {
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+        }
+        match download_once(c, file, target, bar).await? {
+            (got, true) => return Ok(received + got),
+            (got, false) => received += got,
+        }
+    }
+    Err(CliError::new(Failure::Error, format!("download of {} kept breaking off; run it again to continue", file.path)))
+}
+
+/// One request: the bytes received and whether the file is complete (false: the
+/// connection broke, what arrived is kept in the partial file).
+async fn download_once(c: &Client, file: &File, target: &Path, bar: &Bar) -> CliResult<(u64, bool)> {
     let part = partial_path(target);
     if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
         tokio::fs::create_dir_all(dir).await?;
@@ -170,7 +188,12 @@ pub async fn download(c: &Client, file: &File, target: &Path, bar: &Bar) -> CliR
     if have > 0 {
         request = request.header("range", format!("bytes={have}-")).header("if-range", format!("\"{}\"", file.sha256));
     }
-    let resp = nimbus_client::check(request.send().await.map_err(nimbus_client::ClientError::from)?).await?;
+    let resp = match request.send().await {
+        Ok(r) if r.status().is_server_error() => return Ok((0, false)),
+        Ok(r) => nimbus_client::check(r).await?,
+        Err(e) if e.is_connect() || e.is_timeout() || e.is_request() => return Ok((0, false)),
+        Err(e) => return Err(nimbus_client::ClientError::from(e).into()),
+    };
     let resumed = resp.status() == reqwest::StatusCode::PARTIAL_CONTENT;
     let mut out =
         tokio::fs::OpenOptions::new().create(true).append(resumed).write(true).truncate(!resumed).open(&part).await?;
@@ -191,8 +214,11 @@ pub async fn download(c: &Client, file: &File, target: &Path, bar: &Bar) -> CliR
     let mut received = 0u64;
     let mut body = resp.bytes_stream();
     while let Some(chunk) = body.next().await {
-        let chunk =
-            chunk.map_err(|e| CliError::new(Failure::Error, format!("download of {} broke off: {e}", file.path)))?;
+        let Ok(chunk) = chunk else {
+            // Keep what arrived: the next try continues from it.
+            out.sync_all().await?;
+            return Ok((received, false));
+        };
         out.write_all(&chunk).await?;
         hasher.update(&chunk);
         received += chunk.len() as u64;
@@ -210,7 +236,7 @@ pub async fn download(c: &Client, file: &File, target: &Path, bar: &Bar) -> CliR
         let when = SystemTime::UNIX_EPOCH + Duration::from_secs(secs.max(0) as u64);
         let _ = std::fs::File::options().write(true).open(target).and_then(|f| f.set_modified(when));
     }
-    Ok(received)
+    Ok((received, true))
 }
 
 pub fn partial_path(target: &Path) -> PathBuf {
