@@ -337,6 +337,34 @@ pub const S3_ACCESS_KEY: &str = "nimbus-test-key";
 #[allow(dead_code)]
 pub const S3_SECRET_KEY: &str = "nimbus-test-secret";
 
+/// Two instances of the scale-out stack sharing one PostgreSQL database and one S3
+/// bucket (`blobs`, s3s-fs): what is begun on `a` must hold on `b`.
+pub struct Cluster {
+    pub a: TestServer,
+    pub b: TestServer,
+    pub s3: S3Server,
+    pub db: PgTestDb,
+}
+
+impl Cluster {
+    /// `None` (having said why) where PostgreSQL or s3s-fs is missing.
+    pub async fn start() -> Option<Cluster> {
+        if !pg_available() {
+            return None;
+        }
+        let s3 = S3Server::start(&["blobs"]).await?;
+        let db = PgTestDb::create().await;
+        let shared = |c: &mut Config| {
+            c.database_url = Some(db.url.clone());
+            s3.configure(c, "blobs", "nimbus");
+            c.secret_key = Some("22".repeat(32));
+        };
+        let a = TestServer::start_with(shared).await;
+        let b = TestServer::start_with(shared).await;
+        Some(Cluster { a, b, s3, db })
+    }
+}
+
 /// A real S3 server for the tests (s3s-fs, which checks SigV4 signatures), on loopback.
 #[allow(dead_code)]
 pub struct S3Server {

@@ -2,7 +2,7 @@
 //! lock taken through one instance is honoured by the other, its token works there, and
 //! an unlock there frees it everywhere.
 
-use crate::common::{PgTestDb, S3Server, TestServer, pg_available, skip};
+use crate::common::{Cluster, TestServer, skip};
 use std::process::Command;
 
 /// Runs curl with `args`; returns the status code and the response headers and body.
@@ -22,18 +22,8 @@ async fn a_lock_taken_on_one_instance_holds_on_another() {
     if Command::new("curl").arg("--version").output().is_err() {
         return skip("curl is not installed", "apt-get install curl");
     }
-    if !pg_available() {
-        return;
-    }
-    let Some(s3) = S3Server::start(&["blobs"]).await else { return };
-    let db = PgTestDb::create().await;
-    let shared = |c: &mut nimbus_server::Config| {
-        c.database_url = Some(db.url.clone());
-        s3.configure(c, "blobs", "nimbus");
-        c.secret_key = Some("44".repeat(32));
-    };
-    let a = TestServer::start_with(shared).await;
-    let b = TestServer::start_with(shared).await;
+    let Some(cluster) = Cluster::start().await else { return };
+    let (a, b) = (&cluster.a, &cluster.b);
     let alice = a.user("alice").await;
     let password = alice.create_app_password("curl").await.unwrap().password.unwrap();
     let user = format!("alice:{password}");

@@ -3,7 +3,7 @@
 //! them (parts of one multipart upload plus a tail object), and idle or aborted
 //! sessions leave nothing in the bucket, incomplete multipart uploads included.
 
-use crate::common::{PgTestDb, S3Server, TestServer, eventually, pg_available};
+use crate::common::{Cluster, S3Server, TestServer, eventually};
 use sha2::{Digest, Sha256};
 
 const MIB: usize = 1 << 20;
@@ -14,18 +14,8 @@ fn session_objects(s3: &S3Server) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_session_begun_on_one_instance_is_finished_on_another() {
-    if !pg_available() {
-        return;
-    }
-    let Some(s3) = S3Server::start(&["blobs"]).await else { return };
-    let db = PgTestDb::create().await;
-    let shared = |c: &mut nimbus_server::Config| {
-        c.database_url = Some(db.url.clone());
-        s3.configure(c, "blobs", "nimbus");
-        c.secret_key = Some("22".repeat(32));
-    };
-    let a = TestServer::start_with(shared).await;
-    let b = TestServer::start_with(shared).await;
+    let Some(cluster) = Cluster::start().await else { return };
+    let (a, b, s3) = (&cluster.a, &cluster.b, &cluster.s3);
     let on_a = a.user("alice").await;
     let on_b = nimbus_client::Client::new(&b.base).with_token(on_a.token().unwrap());
 
@@ -102,18 +92,8 @@ async fn leased(db_url: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_append_in_flight_holds_the_session_against_other_instances() {
-    if !pg_available() {
-        return;
-    }
-    let Some(s3) = S3Server::start(&["blobs"]).await else { return };
-    let db = PgTestDb::create().await;
-    let shared = |c: &mut nimbus_server::Config| {
-        c.database_url = Some(db.url.clone());
-        s3.configure(c, "blobs", "nimbus");
-        c.secret_key = Some("33".repeat(32));
-    };
-    let a = TestServer::start_with(shared).await;
-    let b = TestServer::start_with(shared).await;
+    let Some(cluster) = Cluster::start().await else { return };
+    let (a, b, s3, db) = (&cluster.a, &cluster.b, &cluster.s3, &cluster.db);
     let on_a = a.user("alice").await;
     let on_b = nimbus_client::Client::new(&b.base).with_token(on_a.token().unwrap());
     let loc = on_a.create_upload(Some(12 * MIB as u64), &[("filename", "held.bin")]).await.unwrap();
