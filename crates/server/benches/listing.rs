@@ -6,10 +6,12 @@
 //!
 //! Run: `cargo bench -p nimbus-server --bench listing` (BENCH_FILES=… for the large side).
 
+mod support;
+
 use nimbus_api::OnConflict;
 use nimbus_client::{Client, ListOptions, UploadPart};
+use nimbus_server::Config;
 use nimbus_server::meta::SqlMetaStore;
-use nimbus_server::{App, Config};
 use std::time::{Duration, Instant};
 
 const PAGE: u32 = 100;
@@ -17,20 +19,9 @@ const ROUNDS: usize = 50;
 
 async fn server() -> (Client, tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = Config { data_dir: dir.path().to_path_buf(), ..Config::default() };
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    let app = App::build(config.clone()).await.unwrap();
-    let base = format!("http://{}", app.local_addr());
-    tokio::spawn(app.run_until(std::future::pending()));
-    let anon = Client::new(&base);
-    let req = nimbus_api::RegisterRequest {
-        username: "bench".into(),
-        password: "bench password".into(),
-        ..Default::default()
-    };
-    anon.register(&req).await.unwrap();
-    let (client, _) = anon.login("bench", "bench password").await.unwrap();
-    (client, dir, config.database_url())
+    let (_, client) = support::start(dir.path(), |_| {}).await;
+    let database_url = Config { data_dir: dir.path().to_path_buf(), ..Config::default() }.database_url();
+    (client, dir, database_url)
 }
 
 /// `n` files of a few bytes in folder `dir`, 1,000 per request.

@@ -7,10 +7,11 @@
 //!
 //! Run: `cargo bench -p nimbus-server --bench throughput` (BENCH_MIB=… to change the size).
 
+mod support;
+
 use bytes::Bytes;
 use futures_util::StreamExt;
-use nimbus_client::{Client, PutOptions};
-use nimbus_server::{App, Config};
+use nimbus_client::PutOptions;
 use sha2::{Digest, Sha256};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -107,21 +108,11 @@ async fn main() {
     let small_size = 4096;
     let work = tempfile::tempdir().unwrap();
     let data_dir = work.path().join("nimbus");
-    let mut config = Config { data_dir: data_dir.clone(), ..Config::default() };
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    config.max_upload_bytes = 64 << 30;
-    config.default_quota_bytes = 64 << 30;
-    let app = App::build(config).await.unwrap();
-    let base = format!("http://{}", app.local_addr());
-    tokio::spawn(app.run_until(std::future::pending()));
-    let anon = Client::new(&base);
-    let req = nimbus_api::RegisterRequest {
-        username: "bench".into(),
-        password: "bench password".into(),
-        ..Default::default()
-    };
-    anon.register(&req).await.unwrap();
-    let c = anon.login("bench", "bench password").await.unwrap().0;
+    let (_, c) = support::start(&data_dir, |config| {
+        config.max_upload_bytes = 64 << 30;
+        config.default_quota_bytes = 64 << 30;
+    })
+    .await;
 
     let ref_up = reference_upload(work.path(), total).await;
     let started = Instant::now();

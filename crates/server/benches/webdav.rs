@@ -5,10 +5,11 @@
 //!
 //! Run: `cargo bench -p nimbus-server --bench webdav` (BENCH_FILES=… to change the size).
 
+mod support;
+
 use futures_util::StreamExt;
 use nimbus_api::OnConflict;
-use nimbus_client::{Client, ListOptions, UploadPart};
-use nimbus_server::{App, Config};
+use nimbus_client::{ListOptions, UploadPart};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -43,19 +44,7 @@ where
 async fn main() {
     let files: usize = std::env::var("BENCH_FILES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
     let dir = tempfile::tempdir().unwrap();
-    let mut config = Config { data_dir: dir.path().to_path_buf(), ..Config::default() };
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    let app = App::build(config).await.unwrap();
-    let base = format!("http://{}", app.local_addr());
-    tokio::spawn(app.run_until(std::future::pending()));
-    let anon = Client::new(&base);
-    let req = nimbus_api::RegisterRequest {
-        username: "bench".into(),
-        password: "bench password".into(),
-        ..Default::default()
-    };
-    anon.register(&req).await.unwrap();
-    let (c, _) = anon.login("bench", "bench password").await.unwrap();
+    let (base, c) = support::start(dir.path(), |_| {}).await;
     let password = c.create_app_password("bench").await.unwrap().password.unwrap();
 
     eprintln!("loading {files} files…");
