@@ -80,12 +80,13 @@ async fn wrong_burned_and_expired_codes_are_invalid_code() {
     );
 
     // A new code replaces the burned one; left unused past its lifetime it expires.
-    let requested = tokio::time::Instant::now();
     post(&s, "/api/v1/auth/password-reset", json!({"email": "bob@example.org"})).await;
     let fresh = code_in(&sink.wait_for(2).await.1);
-    // Expiry needs the clock to pass the code's lifetime (2 s here); every try would
-    // spend one of its five, so this waits for the deadline instead of polling.
-    tokio::time::sleep_until(requested + Duration::from_millis(2100)).await;
+    // The code is made after the 202 (in the background), and before it is mailed: its
+    // lifetime (2 s here) has surely run out 2 s after the mail arrived. Every try would
+    // spend one of its five, so this waits for that instead of polling.
+    let mailed = tokio::time::Instant::now();
+    tokio::time::sleep_until(mailed + Duration::from_millis(2100)).await;
     let (status, body) = post(&s, "/api/v1/auth/password-reset/confirm", attempt(&fresh)).await;
     assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (422, Some("invalid_code")), "expired");
     let (status, _) = post(
