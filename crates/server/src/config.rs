@@ -77,6 +77,9 @@ pub struct Config {
     /// Seconds a client has to send a request's headers (and an idle keep-alive
     /// connection to start its next request) before the connection is closed.
     pub header_read_timeout_secs: u64,
+    /// Seconds a request body may send nothing while the server waits for it before the
+    /// request is ended (slow bodies that keep moving are not affected).
+    pub body_idle_timeout_secs: u64,
     /// The most connections one client address may hold open at once (0: no limit;
     /// trusted proxies are never limited).
     pub max_connections_per_client: usize,
@@ -113,6 +116,7 @@ impl Default for Config {
             min_free_percent: 5,
             metrics_token: None,
             header_read_timeout_secs: 10,
+            body_idle_timeout_secs: 60,
             max_connections_per_client: 256,
         }
     }
@@ -150,6 +154,7 @@ impl std::fmt::Debug for Config {
             .field("upload_ttl_secs", &self.upload_ttl_secs)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<redacted>"))
             .field("header_read_timeout_secs", &self.header_read_timeout_secs)
+            .field("body_idle_timeout_secs", &self.body_idle_timeout_secs)
             .field("max_connections_per_client", &self.max_connections_per_client)
             .finish()
     }

@@ -1,6 +1,7 @@
 //! The HTTP face of Nimbus (axum): routing, authentication, error mapping and
 //! observability. Handlers parse, call one service method, and map the result.
 
+mod body_timeout;
 mod csrf;
 mod dav;
 mod download;
@@ -40,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .merge(dav::routes())
         .merge(ops::routes())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), csrf::guard))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), body_timeout::limit))
         .route_layer(axum::middleware::from_fn(observe::track))
         .merge(openapi::docs())
         .fallback(|| async { ApiError(crate::error::Error::NotFound) })

@@ -338,7 +338,9 @@ pub const S3_ACCESS_KEY: &str = "nimbus-test-key";
 pub const S3_SECRET_KEY: &str = "nimbus-test-secret";
 
 /// Two instances of the scale-out stack sharing one PostgreSQL database and one S3
-/// bucket (`blobs`, s3s-fs): what is begun on `a` must hold on `b`.
+/// bucket (`blobs`, s3s-fs): what is begun on `a` must hold on `b`. (Used by the SQLite
+/// suite's scale tests, which bring PostgreSQL themselves; the PostgreSQL suite has none.)
+#[allow(dead_code)]
 pub struct Cluster {
     pub a: TestServer,
     pub b: TestServer,
@@ -346,6 +348,7 @@ pub struct Cluster {
     pub db: PgTestDb,
 }
 
+#[allow(dead_code)]
 impl Cluster {
     /// `None` (having said why) where PostgreSQL or s3s-fs is missing.
     pub async fn start() -> Option<Cluster> {

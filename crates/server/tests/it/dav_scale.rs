@@ -30,11 +30,10 @@ async fn a_lock_taken_on_one_instance_holds_on_another() {
     let at = |server: &TestServer| format!("{}/dav/report.txt", server.base);
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
 
-    let (code, _) = curl(s(&["-u", &user, "-T", "-", &at(&a)])).await;
+    let (code, _) = curl(s(&["-u", &user, "-T", "-", &at(a)])).await;
     assert_eq!(code, 201);
     let lock = r#"<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>curl on A</D:owner></D:lockinfo>"#;
-    let (code, text) =
-        curl(s(&["-u", &user, "-X", "LOCK", "-H", "Timeout: Second-600", "--data", lock, &at(&a)])).await;
+    let (code, text) = curl(s(&["-u", &user, "-X", "LOCK", "-H", "Timeout: Second-600", "--data", lock, &at(a)])).await;
     assert_eq!(code, 200, "{text}");
     let token = text
         .lines()
@@ -44,27 +43,27 @@ async fn a_lock_taken_on_one_instance_holds_on_another() {
         .expect("a Lock-Token header");
 
     // B knows the lock: a write without its token is refused, with it accepted.
-    let (code, _) = curl(s(&["-u", &user, "-X", "PUT", "--data", "from B", &at(&b)])).await;
+    let (code, _) = curl(s(&["-u", &user, "-X", "PUT", "--data", "from B", &at(b)])).await;
     assert_eq!(code, 423);
-    let (code, _) = curl(s(&["-u", &user, "-X", "DELETE", &at(&b)])).await;
+    let (code, _) = curl(s(&["-u", &user, "-X", "DELETE", &at(b)])).await;
     assert_eq!(code, 423);
     let if_header = format!("If: ({token})");
-    let (code, _) = curl(s(&["-u", &user, "-X", "PUT", "-H", &if_header, "--data", "from B", &at(&b)])).await;
+    let (code, _) = curl(s(&["-u", &user, "-X", "PUT", "-H", &if_header, "--data", "from B", &at(b)])).await;
     assert_eq!(code, 204);
     let discover =
         r#"<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:lockdiscovery/></D:prop></D:propfind>"#;
-    let (code, text) = curl(s(&["-u", &user, "-X", "PROPFIND", "-H", "Depth: 0", "--data", discover, &at(&b)])).await;
+    let (code, text) = curl(s(&["-u", &user, "-X", "PROPFIND", "-H", "Depth: 0", "--data", discover, &at(b)])).await;
     assert_eq!(code, 207);
     assert!(text.contains(token.trim_matches(['<', '>'])) && text.contains("curl on A"), "{text}");
     // A second exclusive lock through B is refused while A's holds.
-    let (code, _) = curl(s(&["-u", &user, "-X", "LOCK", "--data", lock, &at(&b)])).await;
+    let (code, _) = curl(s(&["-u", &user, "-X", "LOCK", "--data", lock, &at(b)])).await;
     assert_eq!(code, 423);
 
     // Unlocked through B: A writes freely again.
     let lock_token = format!("Lock-Token: {token}");
-    let (code, _) = curl(s(&["-u", &user, "-X", "UNLOCK", "-H", &lock_token, &at(&b)])).await;
+    let (code, _) = curl(s(&["-u", &user, "-X", "UNLOCK", "-H", &lock_token, &at(b)])).await;
     assert_eq!(code, 204);
-    let (code, _) = curl(s(&["-u", &user, "-X", "PUT", "--data", "from A", &at(&a)])).await;
+    let (code, _) = curl(s(&["-u", &user, "-X", "PUT", "--data", "from A", &at(a)])).await;
     assert_eq!(code, 204);
     assert_eq!(alice.get_path_bytes("report.txt").await.unwrap(), "from A");
 }

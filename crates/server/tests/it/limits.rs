@@ -82,3 +82,45 @@ async fn one_client_cannot_hold_every_connection() {
     }
     assert!(ok);
 }
+
+/// Sends the head of a raw PUT of `len` bytes to `path`, signed in as `c`.
+async fn start_put(s: &TestServer, c: &nimbus_client::Client, path: &str, len: usize) -> TcpStream {
+    let mut sock = TcpStream::connect(s.addr()).await.unwrap();
+    let head = format!(
+        "PUT /api/v1/fs/{path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Length: {len}\r\n\r\n",
+        c.token().unwrap()
+    );
+    sock.write_all(head.as_bytes()).await.unwrap();
+    sock
+}
+
+#[tokio::test]
+async fn a_stalled_body_is_ended_and_a_slow_moving_one_is_not() {
+    crate::needs_backend!();
+    let s = TestServer::start_with(|c| c.body_idle_timeout_secs = 1).await;
+    let c = s.user("alice").await;
+
+    // 1 KiB of a promised 1 MiB, then nothing: answered and closed within a few seconds.
+    let mut stalled = start_put(&s, &c, "stalled.bin", 1 << 20).await;
+    stalled.write_all(&[1u8; 1024]).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), stalled.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "the stalled upload was never ended");
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 400"), "{text}");
+    assert!(text.contains("no bytes arrived"), "{text}");
+    assert_eq!(c.get_path("stalled.bin").await.unwrap_err().status().unwrap(), 404, "nothing was stored");
+
+    // 4 bytes every 400 ms for 4 s: slower than the timeout in all, but always moving.
+    let mut slow = start_put(&s, &c, "slow.bin", 40).await;
+    for _ in 0..10 {
+        slow.write_all(b"slow").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    let mut answer = vec![0u8; 12];
+    slow.read_exact(&mut answer).await.unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 201");
+    assert_eq!(c.get_path_bytes("slow.bin").await.unwrap(), "slow".repeat(10));
+}

@@ -23,7 +23,7 @@ async fn a_session_begun_on_one_instance_is_finished_on_another() {
     let loc = on_a.create_upload(Some(data.len() as u64), &[("filename", "moved.bin")]).await.unwrap();
     let o = on_a.append_upload(&loc, 0, data[..5 * MIB].to_vec(), None).await.unwrap();
     // Less than a part: the acknowledged bytes are a tail object, no multipart upload yet.
-    assert_eq!(session_objects(&s3).len(), 1);
+    assert_eq!(session_objects(s3).len(), 1);
     assert_eq!(s3.pending_multipart_uploads(), 0);
     // B knows the session from the database and continues it; the tail and B's bytes
     // fill the first part of the blob's multipart upload.
@@ -42,7 +42,7 @@ async fn a_session_begun_on_one_instance_is_finished_on_another() {
     assert_eq!(file.sha256, hex::encode(Sha256::digest(&data)));
     assert_eq!(file.size, data.len() as u64);
     assert_eq!(on_b.get_path_bytes("moved.bin").await.unwrap(), data);
-    assert!(session_objects(&s3).is_empty(), "the tails went once the blob was complete");
+    assert!(session_objects(s3).is_empty(), "the tails went once the blob was complete");
     assert_eq!(s3.pending_multipart_uploads(), 0, "the multipart upload was completed");
     // The same bytes uploaded in one request have the same CID: the deferred hash is whole.
     let (again, _) = on_a.put("again.bin", data.clone(), &Default::default()).await.unwrap();
