@@ -73,6 +73,12 @@ impl DbLocks {
         }
     }
 
+    /// Whether lock `token` is live and covers `path` (on it or an ancestor), as UNLOCK
+    /// and a refresh require.
+    async fn is_live_over(&self, token: &str, path: &str) -> bool {
+        self.live().await.iter().any(|l| l.token == token && covers(&l.path, path))
+    }
+
     fn forget(&self) {
         *self.cache.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
@@ -169,8 +175,7 @@ impl DavLockSystem for DbLocks {
         let (path, token) = (key(path), token.to_string());
         self.forget();
         async move {
-            let held = self.live().await.into_iter().any(|l| l.token == token && covers(&l.path, &path));
-            if !held {
+            if !self.is_live_over(&token, &path).await {
                 return Err(());
             }
             self.meta.delete_dav_lock(&self.owner_id, &token).await.map(|_| ()).map_err(|_| ())
@@ -182,8 +187,7 @@ impl DavLockSystem for DbLocks {
         let (path, token) = (key(path), token.to_string());
         self.forget();
         async move {
-            let held = self.live().await.into_iter().any(|l| l.token == token && covers(&l.path, &path));
-            if !held {
+            if !self.is_live_over(&token, &path).await {
                 return Err(());
             }
             let (secs, expires) = expiry(timeout);
