@@ -51,5 +51,18 @@ impl Modify for BearerAuth {
 
 /// `/api/v1/openapi.json` and the `/api/docs` page.
 pub fn docs() -> Router<AppState> {
-    Router::new().merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", ApiDoc::openapi()))
+    Router::new()
+        .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", ApiDoc::openapi()))
+        .layer(axum::middleware::map_response(no_framing))
+}
+
+/// The API explorer is a page like any other: no other site may frame it (clickjacking).
+async fn no_framing(mut resp: axum::response::Response) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    let h = resp.headers_mut();
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("frame-ancestors 'none'"));
+    }
+    resp
 }

@@ -48,6 +48,8 @@ async fn a_plain_link_serves_a_page_and_the_content() {
     let page = anon().get(&link.url).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+    let csp = page.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap().to_string();
+    assert!(csp.contains("frame-ancestors 'none'"), "no other site may frame the link page: {csp}");
     let html = page.text().await.unwrap();
     assert!(html.contains("&lt;notes&gt;.txt"), "the name, escaped: {html}");
     assert!(!html.contains("<notes>"));

@@ -92,6 +92,8 @@ async fn openapi_covers_every_route_and_docs_render() {
     let client = reqwest::Client::new();
     let page = client.get(format!("{}/api/docs/", s.base)).send().await.unwrap();
     assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["x-frame-options"], "DENY", "no other site may frame it");
+    assert!(page.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
     assert!(page.text().await.unwrap().contains("swagger"), "the docs page is Swagger UI");
 }
 
