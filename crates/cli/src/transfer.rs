@@ -164,7 +164,7 @@ pub async fn download(c: &Client, file: &File, target: &Path, bar: &Bar) -> CliR
         if attempt > 0 {
             tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
         }
-        match download_once(c, file, target, bar).await? {
+        match download_once(c, file, target, bar, attempt == 0).await? {
             (got, true) => return Ok(received + got),
             (got, false) => received += got,
         }
@@ -174,12 +174,14 @@ pub async fn download(c: &Client, file: &File, target: &Path, bar: &Bar) -> CliR
 
 /// One request: the bytes received and whether the file is complete (false: the
 /// connection broke, what arrived is kept in the partial file).
-async fn download_once(c: &Client, file: &File, target: &Path, bar: &Bar) -> CliResult<(u64, bool)> {
+async fn download_once(c: &Client, file: &File, target: &Path, bar: &Bar, first: bool) -> CliResult<(u64, bool)> {
     let part = partial_path(target);
     if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
         tokio::fs::create_dir_all(dir).await?;
     }
-    bar.start(&file.path, file.size);
+    if first {
+        bar.start(&file.path, file.size);
+    }
     let mut have = tokio::fs::metadata(&part).await.map(|m| m.len()).unwrap_or(0);
     if have > file.size {
         have = 0;
@@ -209,7 +211,10 @@ async fn download_once(c: &Client, file: &File, target: &Path, bar: &Bar) -> Cli
             }
             hasher.update(&buf[..n]);
         }
-        bar.advance(have);
+        if first {
+            // (A later try's partial bytes were counted as they arrived.)
+            bar.advance(have);
+        }
     }
     let mut received = 0u64;
     let mut body = resp.bytes_stream();

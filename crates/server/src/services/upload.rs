@@ -157,6 +157,8 @@ impl Files {
         let owner = &who.user.id;
         let mut budget = self.upload_budget(owner).await?;
         self.refuse_declared_batch(&budget, &req.mode, req.declared_len)?;
+        let store = self.stores.for_upload(owner).await?;
+        self.ensure_disk_room(store.as_ref(), req.declared_len.unwrap_or(0)).await?;
         let mut pending = Vec::new();
         while let Some(part) = parts.next_part().await? {
             if pending.len() >= self.settings.max_multipart_files as usize {
@@ -253,7 +255,6 @@ impl Files {
         let limit = self.settings.max_upload_bytes;
         let mut body = std::pin::pin!(body);
         let store = self.stores.for_upload(uploader).await?;
-        self.ensure_disk_room(store.as_ref(), 0).await?;
         let mut temp = store.create_temp().await?;
         let mut hasher = ContentHasher::default();
         while let Some(chunk) = body.next().await {

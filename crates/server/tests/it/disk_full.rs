@@ -142,6 +142,9 @@ async fn below_the_watermark_uploads_are_refused_early_and_deletes_still_work() 
     assert!(ready.checks["space"].starts_with("low:"), "{:?}", ready.checks);
     let loc = c.create_upload(Some(MIB as u64), &[("filename", "later.bin")]).await.unwrap_err();
     assert_eq!(loc.status().unwrap(), 507);
+    let part = nimbus_client::UploadPart::bytes("multi.bin", vec![0u8; 1024]);
+    let multipart = c.upload(None, nimbus_api::OnConflict::Fail, vec![part]).await.unwrap_err();
+    assert_eq!(multipart.code(), Some("insufficient_storage"), "multipart uploads too");
     c.delete_path(&stored[0]).await.unwrap();
     c.update_me(&nimbus_api::UpdateMeRequest { first_name: Some("Alice".into()), ..Default::default() }).await.unwrap();
     std::fs::remove_file(&filler).unwrap();
