@@ -142,6 +142,31 @@ pub struct AppPasswordEnvelope {
     pub app_password: AppPassword,
 }
 
+/// An S3 access key: sign S3 requests with its id and secret (aws CLI, rclone, boto3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AccessKey {
+    pub id: String,
+    pub name: String,
+    /// The public half (`AWS_ACCESS_KEY_ID`).
+    pub access_key_id: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    /// The secret half (`AWS_SECRET_ACCESS_KEY`); only in the answer to creating it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_access_key: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AccessKeyEnvelope {
+    pub access_key: AccessKey,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreateAccessKeyRequest {
+    /// What the key is for ("backup server"); 1 to 100 characters.
+    pub name: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CreateAppPasswordRequest {
     /// What the password is for ("laptop rclone"); 1 to 100 characters.

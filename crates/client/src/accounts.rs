@@ -92,6 +92,22 @@ impl Client {
         empty(self.request(Method::DELETE, &format!("/api/v1/me/app-passwords/{id}"))).await
     }
 
+    /// A new S3 access key; its `secret_access_key` is in this answer only.
+    pub async fn create_access_key(&self, name: &str) -> Result<AccessKey> {
+        let req = CreateAccessKeyRequest { name: name.into() };
+        let env: AccessKeyEnvelope = json(self.request(Method::POST, "/api/v1/me/access-keys").json(&req)).await?;
+        Ok(env.access_key)
+    }
+
+    pub async fn access_keys(&self) -> Result<Vec<AccessKey>> {
+        let page: Page<AccessKey> = json(self.request(Method::GET, "/api/v1/me/access-keys")).await?;
+        Ok(page.items)
+    }
+
+    pub async fn delete_access_key(&self, id: &str) -> Result<()> {
+        empty(self.request(Method::DELETE, &format!("/api/v1/me/access-keys/{id}"))).await
+    }
+
     /// Device login; returns a client carrying the device session's token.
     pub async fn device_login(&self, username: &str, peer_id: &str, secret: &str) -> Result<(Client, LoginResponse)> {
         let req = DeviceLoginRequest { username: username.into(), peer_id: peer_id.into(), secret: secret.into() };

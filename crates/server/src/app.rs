@@ -56,7 +56,8 @@ impl App {
         let services = Services::new(meta, stores, settings, signer, mailer);
         let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         let public_base = public_base(&config, listener.local_addr()?).into();
-        let state = AppState { services, config: Arc::new(config), metrics: metrics_handle(), public_base };
+        let s3 = Some(crate::http::s3::service(services.clone(), config.s3_domain.as_deref())?);
+        let state = AppState { services, config: Arc::new(config), metrics: metrics_handle(), public_base, s3 };
         Ok(App { listener, state, sweeper })
     }
 
@@ -85,6 +86,8 @@ impl App {
             format!("  blob store: {blobs}"),
             format!("  mail:       {mail}"),
             format!("  API docs:   {url}/api/docs"),
+            format!("  S3 API:     endpoint {url} (path-style; access keys at /api/v1/me/access-keys)"),
+            format!("  WebDAV:     {url}/dav/"),
         ];
         if self.state.services.meta.list_users(None, 1).await?.is_empty() {
             lines.push("  This server has no accounts yet: the first account registered becomes the admin.".into());
@@ -107,6 +110,7 @@ impl App {
         let sweeper = tokio::spawn(self.sweeper.run(interval));
         let indexer = tokio::spawn(self.state.services.car_indexer.clone().run(interval));
         let expiry = tokio::spawn(expire_uploads(self.state.services.files.clone(), interval));
+        let md5_filler = tokio::spawn(self.state.services.md5_filler.clone().run());
         let meter = self.state.services.meter.clone();
         let metering = tokio::spawn(meter.clone().run(Duration::from_secs(2)));
         let limits = crate::http::serve::ConnectionLimits {
@@ -120,6 +124,7 @@ impl App {
         sweeper.abort();
         indexer.abort();
         expiry.abort();
+        md5_filler.abort();
         metering.abort();
         // Counted but unwritten usage must survive a clean shutdown.
         meter.flush().await;

@@ -32,6 +32,9 @@ pub struct Config {
     pub s3_region: String,
     pub s3_access_key_id: Option<String>,
     pub s3_secret_access_key: Option<String>,
+    /// The S3 API's domain for virtual-hosted-style requests (`bucket.<s3_domain>`);
+    /// path-style requests work without it.
+    pub s3_domain: Option<String>,
     /// 64 hex characters: the key that encrypts secrets at rest (users' bucket keys).
     /// Default: a key file created in the data dir. Instances sharing a database must
     /// share this key.
@@ -94,6 +97,7 @@ impl Default for Config {
             blob_store: None,
             s3_endpoint: None,
             s3_region: "us-east-1".into(),
+            s3_domain: None,
             s3_access_key_id: None,
             s3_secret_access_key: None,
             secret_key: None,
@@ -132,6 +136,7 @@ impl std::fmt::Debug for Config {
             .field("blob_store", &self.blob_store)
             .field("s3_endpoint", &self.s3_endpoint)
             .field("s3_region", &self.s3_region)
+            .field("s3_domain", &self.s3_domain)
             .field("s3_access_key_id", &self.s3_access_key_id)
             .field("s3_secret_access_key", &self.s3_secret_access_key.as_ref().map(|_| "<redacted>"))
             .field("secret_key", &self.secret_key.as_ref().map(|_| "<redacted>"))

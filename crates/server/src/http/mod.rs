@@ -11,6 +11,7 @@ mod observe;
 mod openapi;
 mod ops;
 mod rest;
+pub mod s3;
 pub mod serve;
 mod tus;
 mod web;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// The root URL of public links and signed URLs (see `app::public_base`).
     pub public_base: Arc<str>,
+    /// The S3 API, which takes every request signed the S3 way.
+    pub s3: Option<s3s::service::S3Service>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -41,7 +44,6 @@ pub fn router(state: AppState) -> Router {
         .merge(dav::routes())
         .merge(ops::routes())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), csrf::guard))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), body_timeout::limit))
         .route_layer(axum::middleware::from_fn(observe::track))
         .merge(openapi::docs())
         .fallback(|| async { ApiError(crate::error::Error::NotFound) })
@@ -49,6 +51,8 @@ pub fn router(state: AppState) -> Router {
             let body = serde_json::json!({"error": {"code": "method_not_allowed", "message": "method not allowed"}});
             (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response()
         })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), s3::dispatch))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), body_timeout::limit))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             ApiError(crate::error::Error::Internal(anyhow::anyhow!("handler panicked"))).into_response()
         }))

@@ -2,7 +2,7 @@
 //! references any more.
 
 use super::sql::{SqlMetaStore, from_row, get_str};
-use super::{CarJob, ReclaimedBlob};
+use super::{CarJob, Md5Job, ReclaimedBlob};
 use crate::error::Result;
 use async_trait::async_trait;
 
@@ -23,6 +23,9 @@ pub trait ContentMeta {
     async fn blob_key_in_use(&self, blob_key: &str) -> Result<bool>;
     /// Whether any content (live, or awaiting reclamation) is kept in `store`.
     async fn store_in_use(&self, store: &str) -> Result<bool>;
+    /// Referenced contents stored before MD5s were kept (S3 ETags need them).
+    async fn contents_missing_md5(&self, limit: u32) -> Result<Vec<Md5Job>>;
+    async fn set_md5(&self, content_id: &str, md5: &str) -> Result<()>;
 }
 
 #[async_trait]
@@ -69,6 +72,26 @@ impl ContentMeta for SqlMetaStore {
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.is_some())
+    }
+
+    async fn contents_missing_md5(&self, limit: u32) -> Result<Vec<Md5Job>> {
+        let rows = sqlx::query(
+            "SELECT id, store, blob_key, sha256, size FROM contents WHERE md5 IS NULL AND refcount > 0 \
+             ORDER BY created_at LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    async fn set_md5(&self, content_id: &str, md5: &str) -> Result<()> {
+        sqlx::query("UPDATE contents SET md5 = $1 WHERE id = $2")
+            .bind(md5)
+            .bind(content_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     async fn store_in_use(&self, store: &str) -> Result<bool> {

@@ -3,7 +3,10 @@
 //! above a file or folder exists as a row.
 
 use super::sql::{Backend, SqlMetaStore, from_row, get_i64, get_str, is_unique_violation};
-use super::{CommittedUpload, DirCursor, Entry, FileRecord, FolderRecord, StagedUpload, WriteMode};
+use super::{
+    CommittedUpload, DirCursor, Entry, FileRecord, FolderRecord, NewAttributes, ObjectAttributes, StagedUpload,
+    WriteMode,
+};
 use crate::domain::{FilePath, PrefixRange, Timestamp, name_key, new_id, parent_of};
 use crate::error::{Error, Result};
 use async_trait::async_trait;
@@ -17,8 +20,17 @@ pub trait FileMeta {
     /// All or nothing.
     async fn commit_uploads(&self, owner_id: &str, uploads: Vec<StagedUpload>) -> Result<Vec<CommittedUpload>>;
     /// A new file at `to` (or, with `overwrite`, the file there replaced) referencing the
-    /// same content as the owner's file `id`: no bytes move, the owner is charged.
-    async fn copy_file(&self, owner_id: &str, id: &str, to: &FilePath, overwrite: bool) -> Result<CommittedUpload>;
+    /// same content as the owner's file `id`: no bytes move, the owner is charged. The
+    /// copy keeps the source's content type and S3 attributes unless `replace` gives new
+    /// ones; a copy onto itself with `replace` changes only those.
+    async fn copy_file(
+        &self,
+        owner_id: &str,
+        id: &str,
+        to: &FilePath,
+        overwrite: bool,
+        replace: Option<&NewAttributes>,
+    ) -> Result<CommittedUpload>;
     async fn file_by_id(&self, id: &str) -> Result<Option<FileRecord>>;
     async fn file_by_path(&self, owner_id: &str, path: &str) -> Result<Option<FileRecord>>;
     /// One of the owner's files whose content has this CID (v1, base32), else one
@@ -41,6 +53,15 @@ pub trait FileMeta {
         after: Option<&DirCursor>,
         limit: u32,
     ) -> Result<Vec<Entry>>;
+    /// The owner's folders with nothing in them whose `path + '/'` lies in `range` and
+    /// comes after `after`, in that order (S3 lists them as `dir/` keys).
+    async fn list_empty_folders(
+        &self,
+        owner_id: &str,
+        range: &PrefixRange,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<FolderRecord>>;
     /// Folders and files whose lower-cased name contains `needle_key`, by path.
     async fn search(&self, owner_id: &str, needle_key: &str, after: Option<&str>, limit: u32) -> Result<Vec<Entry>>;
     /// Moves a file; `PathExists` if a file or folder has the new path.
@@ -61,7 +82,7 @@ macro_rules! file_columns {
     () => {
         "f.id, f.owner_id, u.username AS owner_username, f.path, f.size, f.content_type, \
          c.sha256, c.cid, c.car_cid, c.car_size, f.content_id, c.store, c.blob_key, f.created_at, f.updated_at, \
-         f.modified_at"
+         f.modified_at, c.md5, f.s3_etag, f.user_metadata"
     };
 }
 pub(super) use file_columns;
@@ -184,7 +205,7 @@ async fn insert_folder(tx: &mut Tx, owner: &str, path: &str, now: Timestamp, exi
     Ok(inserted)
 }
 
-async fn release_content(tx: &mut Tx, content_id: &str) -> Result<()> {
+pub(super) async fn release_content(tx: &mut Tx, content_id: &str) -> Result<()> {
     sqlx::query("UPDATE contents SET refcount = refcount - 1 WHERE id = $1")
         .bind(content_id)
         .execute(&mut **tx)
@@ -213,6 +234,7 @@ struct Placement<'a> {
     size: i64,
     content_type: &'a str,
     modified_at: Timestamp,
+    attributes: &'a ObjectAttributes,
 }
 
 /// What placing a file changed.
@@ -237,14 +259,16 @@ async fn place_file(tx: &mut Tx, owner: &str, now: Timestamp, p: Placement<'_>) 
         (WriteMode::Fail, Some(_)) => Err(Error::PathExists),
         (WriteMode::Overwrite | WriteMode::IfMatch(_), Some(ex)) => {
             sqlx::query(
-                "UPDATE files SET content_id = $1, size = $2, content_type = $3, updated_at = $4, modified_at = $5 \
-                 WHERE id = $6",
+                "UPDATE files SET content_id = $1, size = $2, content_type = $3, updated_at = $4, modified_at = $5, \
+                 s3_etag = $6, user_metadata = $7 WHERE id = $8",
             )
             .bind(p.content_id)
             .bind(p.size)
             .bind(p.content_type)
             .bind(now.0)
             .bind(p.modified_at.0)
+            .bind(&p.attributes.s3_etag)
+            .bind(&p.attributes.user_metadata)
             .bind(&ex.id)
             .execute(&mut **tx)
             .await?;
@@ -262,7 +286,8 @@ async fn place_file(tx: &mut Tx, owner: &str, now: Timestamp, p: Placement<'_>) 
             let id = new_id();
             sqlx::query(
                 "INSERT INTO files (id, owner_id, path, dir, name_key, content_id, size, content_type, \
-                 created_at, updated_at, modified_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)",
+                 created_at, updated_at, modified_at, s3_etag, user_metadata) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12)",
             )
             .bind(&id)
             .bind(owner)
@@ -274,6 +299,8 @@ async fn place_file(tx: &mut Tx, owner: &str, now: Timestamp, p: Placement<'_>) 
             .bind(p.content_type)
             .bind(now.0)
             .bind(p.modified_at.0)
+            .bind(&p.attributes.s3_etag)
+            .bind(&p.attributes.user_metadata)
             .execute(&mut **tx)
             .await
             .map_err(|e| if is_unique_violation(&e) { Error::PathExists } else { e.into() })?;
@@ -310,26 +337,15 @@ pub(super) async fn commit_in_tx(tx: &mut Tx, owner: &str, uploads: Vec<StagedUp
     let (mut usage_delta, mut count_delta) = (0i64, 0i64);
     let mut written = Vec::with_capacity(uploads.len());
     for up in uploads {
-        // Take a reference on the content: revive or share an existing row, or
-        // insert one pointing at the staged blob.
-        let row = sqlx::query(
-            "INSERT INTO contents (id, store, sha256, size, blob_key, refcount, created_at, cid) \
-             VALUES ($1, $2, $3, $4, $5, 1, $6, $7) \
-             ON CONFLICT (store, sha256) DO UPDATE SET refcount = contents.refcount + 1 \
-             RETURNING id, blob_key",
-        )
-        .bind(new_id())
-        .bind(&up.store)
-        .bind(&up.sha256)
-        .bind(up.size)
-        .bind(&up.blob_key)
-        .bind(now.0)
-        .bind(&up.cid)
-        .fetch_one(&mut **tx)
-        .await?;
-        let content_id = get_str(&row, "id")?;
-        let kept_key = get_str(&row, "blob_key")?;
-        let redundant_blob = (kept_key != up.blob_key).then(|| up.blob_key.clone());
+        let content = StagedContent {
+            store: &up.store,
+            sha256: &up.sha256,
+            size: up.size,
+            blob_key: &up.blob_key,
+            cid: &up.cid,
+            md5: up.md5.as_deref(),
+        };
+        let (content_id, redundant_blob) = reference_content(tx, &content, now).await?;
         let placement = Placement {
             path: &up.path,
             mode: &up.mode,
@@ -337,6 +353,7 @@ pub(super) async fn commit_in_tx(tx: &mut Tx, owner: &str, uploads: Vec<StagedUp
             size: up.size,
             content_type: &up.content_type,
             modified_at: up.modified_at.unwrap_or(now),
+            attributes: &up.attributes,
         };
         let placed = place_file(tx, owner, now, placement).await?;
         usage_delta += placed.usage_delta;
@@ -349,6 +366,46 @@ pub(super) async fn commit_in_tx(tx: &mut Tx, owner: &str, uploads: Vec<StagedUp
         out.push(CommittedUpload { file: file_in_tx(tx, &file_id).await?, created, redundant_blob });
     }
     Ok(out)
+}
+
+/// A durable blob about to be referenced as content.
+pub(super) struct StagedContent<'a> {
+    pub store: &'a str,
+    pub sha256: &'a str,
+    pub size: i64,
+    pub blob_key: &'a str,
+    pub cid: &'a str,
+    pub md5: Option<&'a str>,
+}
+
+/// Takes a reference on content: revives or shares an existing row with the same bytes
+/// in the same store, or inserts one pointing at the staged blob. Returns the content id
+/// and, when the bytes were already stored, the staged blob's key (now redundant).
+pub(super) async fn reference_content(
+    tx: &mut Tx,
+    c: &StagedContent<'_>,
+    now: Timestamp,
+) -> Result<(String, Option<String>)> {
+    let row = sqlx::query(
+        "INSERT INTO contents (id, store, sha256, size, blob_key, refcount, created_at, cid, md5) \
+         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8) \
+         ON CONFLICT (store, sha256) DO UPDATE SET refcount = contents.refcount + 1, \
+         md5 = COALESCE(contents.md5, excluded.md5) \
+         RETURNING id, blob_key",
+    )
+    .bind(new_id())
+    .bind(c.store)
+    .bind(c.sha256)
+    .bind(c.size)
+    .bind(c.blob_key)
+    .bind(now.0)
+    .bind(c.cid)
+    .bind(c.md5)
+    .fetch_one(&mut **tx)
+    .await?;
+    let content_id = get_str(&row, "id")?;
+    let kept_key = get_str(&row, "blob_key")?;
+    Ok((content_id, (kept_key != c.blob_key).then(|| c.blob_key.to_string())))
 }
 
 /// `LIKE` pattern for "contains `needle`", with `\` escaping the wildcards.
@@ -478,6 +535,34 @@ impl SqlMetaStore {
 
 #[async_trait]
 impl FileMeta for SqlMetaStore {
+    async fn list_empty_folders(
+        &self,
+        owner: &str,
+        range: &PrefixRange,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<FolderRecord>> {
+        // `path >= lo without its last '/'` is implied by the key condition and lets the
+        // (owner_id, path) index bound the scan.
+        let sql = format!(
+            "SELECT {FOLDER_COLUMNS_D} FROM folders d WHERE d.owner_id = $1 AND d.path >= $2 \
+             AND (d.path || '/') >= $3 AND (d.path || '/') < $4 AND (d.path || '/') > $5 \
+             AND NOT EXISTS (SELECT 1 FROM files f WHERE f.owner_id = d.owner_id AND f.dir = d.path) \
+             AND NOT EXISTS (SELECT 1 FROM folders c WHERE c.owner_id = d.owner_id AND c.dir = d.path) \
+             ORDER BY (d.path || '/') LIMIT $6"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(owner)
+            .bind(range.lo.trim_end_matches('/'))
+            .bind(&range.lo)
+            .bind(&range.hi)
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(from_row::<FolderRecord>).collect()
+    }
+
     async fn commit_uploads(&self, owner: &str, uploads: Vec<StagedUpload>) -> Result<Vec<CommittedUpload>> {
         let mut tx = self.begin().await?;
         let out = commit_in_tx(&mut tx, owner, uploads).await?;
@@ -485,12 +570,19 @@ impl FileMeta for SqlMetaStore {
         Ok(out)
     }
 
-    async fn copy_file(&self, owner: &str, id: &str, to: &FilePath, overwrite: bool) -> Result<CommittedUpload> {
+    async fn copy_file(
+        &self,
+        owner: &str,
+        id: &str,
+        to: &FilePath,
+        overwrite: bool,
+        replace: Option<&NewAttributes>,
+    ) -> Result<CommittedUpload> {
         let now = Timestamp::now();
         let mut tx = self.begin().await?;
         lock_owner(&mut tx, owner).await?;
         let row = sqlx::query(
-            "SELECT path, content_id, size, content_type, modified_at, updated_at FROM files \
+            "SELECT path, content_id, size, content_type, modified_at, updated_at, s3_etag, user_metadata FROM files \
              WHERE id = $1 AND owner_id = $2",
         )
         .bind(id)
@@ -500,7 +592,18 @@ impl FileMeta for SqlMetaStore {
         .ok_or(Error::NotFound)?;
         let source_path = get_str(&row, "path")?;
         if source_path == to.as_str() {
-            return Ok(CommittedUpload { file: file_in_tx(&mut tx, id).await?, created: false, redundant_blob: None });
+            if let Some(new) = replace {
+                sqlx::query("UPDATE files SET content_type = $1, user_metadata = $2, updated_at = $3 WHERE id = $4")
+                    .bind(&new.content_type)
+                    .bind(&new.attributes.user_metadata)
+                    .bind(now.0)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let file = file_in_tx(&mut tx, id).await?;
+            tx.commit().await?;
+            return Ok(CommittedUpload { file, created: false, redundant_blob: None });
         }
         let content_id = get_str(&row, "content_id")?;
         // The source file holds a reference under the owner lock, so the content cannot
@@ -511,7 +614,15 @@ impl FileMeta for SqlMetaStore {
             .await?;
         let modified_at = row.try_get::<Option<i64>, _>("modified_at")?.unwrap_or(get_i64(&row, "updated_at")?);
         let mode = if overwrite { WriteMode::Overwrite } else { WriteMode::Fail };
-        let content_type = get_str(&row, "content_type")?;
+        let kept = ObjectAttributes { s3_etag: row.try_get("s3_etag")?, user_metadata: row.try_get("user_metadata")? };
+        let (content_type, attributes) = match replace {
+            // The bytes are the same, so a multipart ETag stays true of them.
+            Some(new) => (
+                new.content_type.clone(),
+                ObjectAttributes { s3_etag: kept.s3_etag.clone(), user_metadata: new.attributes.user_metadata.clone() },
+            ),
+            None => (get_str(&row, "content_type")?, kept),
+        };
         let placement = Placement {
             path: to,
             mode: &mode,
@@ -519,6 +630,7 @@ impl FileMeta for SqlMetaStore {
             size: get_i64(&row, "size")?,
             content_type: &content_type,
             modified_at: Timestamp(modified_at),
+            attributes: &attributes,
         };
         let placed = place_file(&mut tx, owner, now, placement).await?;
         charge(&mut tx, owner, placed.usage_delta, placed.count_delta).await?;

@@ -18,6 +18,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (9, "upload_sessions", include_str!("../../migrations/sqlite/0009_upload_sessions.sql")),
     (10, "upload_leases", include_str!("../../migrations/sqlite/0010_upload_leases.sql")),
     (11, "webdav", include_str!("../../migrations/sqlite/0011_webdav.sql")),
+    (12, "s3", include_str!("../../migrations/sqlite/0012_s3.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -31,6 +32,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (9, "upload_sessions", include_str!("../../migrations/postgres/0009_upload_sessions.sql")),
     (10, "upload_leases", include_str!("../../migrations/postgres/0010_upload_leases.sql")),
     (11, "webdav", include_str!("../../migrations/postgres/0011_webdav.sql")),
+    (12, "s3", include_str!("../../migrations/postgres/0012_s3.sql")),
 ];
 
 pub async fn run(pool: &AnyPool, backend: Backend) -> anyhow::Result<()> {

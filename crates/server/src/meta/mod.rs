@@ -5,6 +5,7 @@
 //! calls. There is one implementation, [`SqlMetaStore`], whose portable SQL runs on both
 //! SQLite (embedded default) and PostgreSQL (scale-out).
 
+mod access_keys;
 mod app_passwords;
 mod avatars;
 mod contents;
@@ -14,6 +15,7 @@ mod files;
 mod links;
 mod messages;
 mod migrate;
+mod multipart;
 mod password_resets;
 mod records;
 mod secrets;
@@ -25,6 +27,7 @@ mod usage;
 mod user_buckets;
 mod users;
 
+pub use access_keys::AccessKeyMeta;
 pub use app_passwords::AppPasswordMeta;
 pub use avatars::AvatarMeta;
 pub use contents::ContentMeta;
@@ -33,6 +36,7 @@ pub use devices::DeviceMeta;
 pub use files::FileMeta;
 pub use links::LinkMeta;
 pub use messages::MessageMeta;
+pub use multipart::MultipartMeta;
 pub use password_resets::{MAX_RESET_ATTEMPTS, PasswordResetMeta};
 pub use records::*;
 pub use secrets::SecretMeta;
@@ -66,6 +70,8 @@ pub trait MetaStore:
     + UploadMeta
     + AppPasswordMeta
     + DavMeta
+    + AccessKeyMeta
+    + MultipartMeta
     + Send
     + Sync
     + 'static

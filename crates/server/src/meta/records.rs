@@ -91,6 +91,28 @@ pub struct StagedUpload {
     pub blob_key: String,
     /// The file's modification time as its client knows it; the commit time if `None`.
     pub modified_at: Option<Timestamp>,
+    /// MD5 (hex) of the content, for S3 ETags; `None` leaves it to the background filler.
+    pub md5: Option<String>,
+    /// The S3 attributes the written file gets (any other write clears them).
+    pub attributes: ObjectAttributes,
+}
+
+/// What the S3 API keeps with a file besides its bytes. Every write sets them: a write
+/// from another front clears them, as it replaces the object.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectAttributes {
+    /// The ETag of a file completed from S3 multipart parts (`"<md5 of part md5s>-<n>"`);
+    /// `None`: the content's MD5.
+    pub s3_etag: Option<String>,
+    /// `x-amz-meta-*` headers as a JSON object of lower-cased names to values.
+    pub user_metadata: Option<String>,
+}
+
+/// A copy's new content type and S3 attributes (S3's `x-amz-metadata-directive: REPLACE`).
+#[derive(Debug, Clone)]
+pub struct NewAttributes {
+    pub content_type: String,
+    pub attributes: ObjectAttributes,
 }
 
 #[derive(Debug, Clone)]
@@ -122,6 +144,27 @@ pub struct FileRecord {
     pub updated_at: Timestamp,
     /// When the content last changed as the uploader's client saw it (sync tools use it).
     pub modified_at: Timestamp,
+    /// MD5 (hex) of the content; `None` until the background filler reaches older rows.
+    pub md5: Option<String>,
+    /// See [`ObjectAttributes`].
+    pub s3_etag: Option<String>,
+    pub user_metadata: Option<String>,
+}
+
+impl FileRecord {
+    /// The file's S3 ETag, quoted: a multipart upload's, else the content's MD5 (or,
+    /// until the background filler has computed that, the first half of its SHA-256).
+    pub fn s3_etag(&self) -> String {
+        match (&self.s3_etag, &self.md5) {
+            (Some(tag), _) => format!("\"{tag}\""),
+            (None, Some(md5)) => format!("\"{md5}\""),
+            (None, None) => format!("\"{}\"", &self.sha256[..32.min(self.sha256.len())]),
+        }
+    }
+
+    pub fn attributes(&self) -> ObjectAttributes {
+        ObjectAttributes { s3_etag: self.s3_etag.clone(), user_metadata: self.user_metadata.clone() }
+    }
 }
 
 /// A folder: it exists on its own, empty or not, and its path is never a file's.
@@ -175,6 +218,17 @@ pub struct CarJob {
     pub store: String,
     pub blob_key: String,
     pub cid: String,
+    pub size: i64,
+}
+
+/// A content whose MD5 was not computed when it was stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Md5Job {
+    #[sqlx(rename = "id")]
+    pub content_id: String,
+    pub store: String,
+    pub blob_key: String,
+    pub sha256: String,
     pub size: i64,
 }
 
@@ -405,4 +459,53 @@ impl WriteMode {
             _ => WriteMode::IfMatch(s.strip_prefix("if_match:")?.to_string()),
         })
     }
+}
+
+/// An S3 access key (its secret is never part of the record).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AccessKeyRecord {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub access_key_id: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+}
+
+/// An S3 multipart upload in progress: the file it will become and the quota its parts
+/// hold.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MultipartUploadRecord {
+    pub id: String,
+    pub owner_id: String,
+    pub path: String,
+    pub content_type: Option<String>,
+    pub user_metadata: Option<String>,
+    pub reserved_bytes: i64,
+    pub created_at: Timestamp,
+}
+
+/// One stored part of a multipart upload; its bytes are a content of their own.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MultipartPartRecord {
+    pub upload_id: String,
+    pub part_number: i64,
+    pub size: i64,
+    pub md5: String,
+    pub created_at: Timestamp,
+    pub content_id: String,
+    pub sha256: String,
+    pub store: String,
+    pub blob_key: String,
+}
+
+/// A part's bytes, durable and hashed, about to be recorded.
+#[derive(Debug, Clone)]
+pub struct StagedPart {
+    pub store: String,
+    pub sha256: String,
+    pub cid: String,
+    pub md5: String,
+    pub size: i64,
+    pub blob_key: String,
 }

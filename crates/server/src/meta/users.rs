@@ -196,6 +196,17 @@ impl UserMeta for SqlMetaStore {
         .bind(id)
         .execute(&mut *tx)
         .await?;
+        // The same for parts of unfinished S3 multipart uploads (they go with the user).
+        sqlx::query(
+            "UPDATE contents SET refcount = refcount - \
+             (SELECT COUNT(*) FROM s3_multipart_parts p JOIN s3_multipart_uploads m ON m.id = p.upload_id \
+              WHERE m.owner_id = $1 AND p.content_id = contents.id) \
+             WHERE id IN (SELECT p.content_id FROM s3_multipart_parts p \
+              JOIN s3_multipart_uploads m ON m.id = p.upload_id WHERE m.owner_id = $1)",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("DELETE FROM files WHERE owner_id = $1").bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *tx).await?;

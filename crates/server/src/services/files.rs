@@ -45,6 +45,24 @@ pub struct ListRequest<'a> {
     pub cursor: Option<&'a str>,
 }
 
+/// One object of an S3-style listing: a file, or a folder with nothing in it (whose key
+/// is its path and a `/`).
+#[derive(Debug, Clone)]
+pub enum Object {
+    File(FileRecord),
+    EmptyFolder(FolderRecord),
+}
+
+impl Object {
+    /// The path, with a `/` after a folder's.
+    pub fn key(&self) -> String {
+        match self {
+            Object::File(f) => f.path.clone(),
+            Object::EmptyFolder(d) => format!("{}/", d.path),
+        }
+    }
+}
+
 /// The conditions and range of a read, as the client stated them; the service applies
 /// RFC 9110's rules so every front answers them alike.
 #[derive(Debug, Default, Clone)]
@@ -168,6 +186,20 @@ impl Files {
         Ok(Page { items: page.items.into_iter().map(Entry::File).collect(), next_cursor: page.next_cursor })
     }
 
+    /// Every file below `prefix` and every empty folder, as keys in byte order after
+    /// `after` (any text: a key, or a prefix followed by U+10FFFF to skip past it).
+    pub async fn list_objects(&self, who: &Principal, prefix: &str, after: &str, limit: u32) -> Result<Vec<Object>> {
+        let range = PrefixRange::parse(Some(prefix))?;
+        let owner = &who.user.id;
+        let files = self.meta.list_files(owner, &range, Some(after), limit).await?;
+        let folders = self.meta.list_empty_folders(owner, &range, after, limit).await?;
+        let mut merged: Vec<Object> =
+            files.into_iter().map(Object::File).chain(folders.into_iter().map(Object::EmptyFolder)).collect();
+        merged.sort_by_key(Object::key);
+        merged.truncate(limit as usize);
+        Ok(merged)
+    }
+
     /// Renames or moves a file the caller owns.
     pub async fn move_file(&self, who: &Principal, id: &str, new_path: &str) -> Result<FileRecord> {
         let file = self.owned(who, id).await?;
@@ -182,13 +214,26 @@ impl Files {
     /// caller is charged for it). `PathExists` at a taken path unless `overwrite`.
     pub async fn copy(&self, who: &Principal, file: FileRef<'_>, to: &str, overwrite: bool) -> Result<super::Written> {
         let to = FilePath::parse(to)?;
+        self.copy_with(who, file, &to, overwrite, None).await
+    }
+
+    /// A copy that may give the new file another content type and S3 attributes (a copy
+    /// onto the file itself then changes only those).
+    pub async fn copy_with(
+        &self,
+        who: &Principal,
+        file: FileRef<'_>,
+        to: &FilePath,
+        overwrite: bool,
+        replace: Option<&crate::meta::NewAttributes>,
+    ) -> Result<super::Written> {
         let (source, permission) = self.stat(who, file).await?;
         if permission != Permission::Owner {
             // Copying a file shared with you into your namespace is a later feature;
             // until then it is refused plainly rather than half-done.
             return Err(Error::Forbidden);
         }
-        let c = self.meta.copy_file(&who.user.id, &source.id, &to, overwrite).await?;
+        let c = self.meta.copy_file(&who.user.id, &source.id, to, overwrite, replace).await?;
         Ok(super::Written { file: c.file, created: c.created })
     }
 

@@ -1,6 +1,7 @@
 //! Use cases: the only code that combines metadata and blobs. Services take the
 //! `MetaStore` and `BlobStore` traits, never a concrete backend.
 
+mod access_keys;
 mod accounts;
 mod admin;
 mod app_passwords;
@@ -13,7 +14,9 @@ pub mod failure_limiter;
 mod files;
 mod links;
 mod login_throttle;
+mod md5_filler;
 mod messages;
+mod multipart;
 pub mod paging;
 pub mod passwords;
 mod reset;
@@ -28,15 +31,18 @@ mod usage;
 mod user_buckets;
 mod verify;
 
+pub use access_keys::AccessKeys;
 pub use accounts::{Accounts, NewLogin, Principal};
 pub use admin::{Admin, UserPage};
 pub use avatars::{Avatars, MAX_AVATAR_BYTES};
 pub use blob_stores::BlobStores;
 pub use car::CarIndexer;
 pub use devices::Devices;
-pub use files::{Content, FileRef, Files, ListRequest, ReadOutcome, ReadRequest};
+pub use files::{Content, FileRef, Files, ListRequest, Object, ReadOutcome, ReadRequest};
 pub use links::Links;
+pub use md5_filler::Md5Filler;
 pub use messages::{MessagePage, Messages};
+pub use multipart::{MAX_PART_NUMBER, NewMultipart, PartStored};
 pub use paging::Page;
 pub use reset::PasswordReset;
 pub use sharing::{ShareTarget, SharedPage, Sharing};
@@ -89,6 +95,7 @@ impl Settings {
 #[derive(Clone)]
 pub struct Services {
     pub accounts: Accounts,
+    pub access_keys: AccessKeys,
     pub files: Files,
     pub sharing: Sharing,
     pub links: Links,
@@ -101,6 +108,7 @@ pub struct Services {
     pub user_buckets: UserBuckets,
     pub avatars: Avatars,
     pub car_indexer: CarIndexer,
+    pub md5_filler: Md5Filler,
     pub meta: Arc<dyn MetaStore>,
     pub blobs: Arc<dyn BlobStore>,
 }
@@ -132,6 +140,8 @@ impl Services {
             sharing,
             files,
             car_indexer: CarIndexer::new(meta.clone(), stores.clone(), car_wakeup),
+            md5_filler: Md5Filler::new(meta.clone(), stores.clone()),
+            access_keys: AccessKeys::new(meta.clone(), stores.secrets().clone()),
             user_buckets: UserBuckets::new(meta.clone(), stores.clone(), settings.allow_private_storage_endpoints),
             meta,
             blobs,

@@ -9,7 +9,7 @@ use crate::blob::BlobStore;
 use crate::content::{ContentDigest, ContentHasher};
 use crate::domain::{FilePath, Timestamp};
 use crate::error::{Error, Result};
-use crate::meta::{CommittedUpload, FileRecord, StagedUpload, WriteMode};
+use crate::meta::{CommittedUpload, FileRecord, ObjectAttributes, StagedUpload, WriteMode};
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
@@ -31,6 +31,31 @@ pub struct PutRequest {
     /// The SHA-256 (hex) the client says the bytes have: a mismatch commits nothing
     /// (`ChecksumMismatch`).
     pub expected_sha256: Option<String>,
+    /// The same for an MD5 (hex), as S3's `Content-MD5` states it.
+    pub expected_md5: Option<String>,
+    /// The S3 attributes the file gets; empty for every other front (a write replaces
+    /// the object, so earlier ones are cleared).
+    pub attributes: ObjectAttributes,
+    /// The S3 multipart upload these bytes complete: its reservation counts as room,
+    /// and the commit ends it.
+    pub completes_multipart: Option<String>,
+}
+
+impl PutRequest {
+    /// A plain write to `path` in `mode`; the other fields are for fronts that need them.
+    pub fn new(path: FilePath, mode: WriteMode) -> Self {
+        PutRequest {
+            path,
+            mode,
+            content_type: None,
+            declared_len: None,
+            modified_at: None,
+            expected_sha256: None,
+            expected_md5: None,
+            attributes: ObjectAttributes::default(),
+            completes_multipart: None,
+        }
+    }
 }
 
 /// A batch write's settings.
@@ -65,15 +90,19 @@ pub trait PartSource: Send {
 }
 
 /// A durable blob not yet referenced by metadata. Dropping it deletes the blob.
-struct StagedBlob {
+pub(super) struct StagedBlob {
     pub digest: ContentDigest,
     key: Option<String>,
-    store: Arc<dyn BlobStore>,
+    pub store: Arc<dyn BlobStore>,
 }
 
 impl StagedBlob {
+    pub fn key(&self) -> &str {
+        self.key.as_deref().unwrap_or_default()
+    }
+
     /// Hands the key over to the metadata commit: the guard no longer owns the blob.
-    fn disarm(mut self) -> String {
+    pub fn disarm(mut self) -> String {
         self.key.take().expect("key is present until disarmed")
     }
 }
@@ -86,7 +115,7 @@ impl Drop for StagedBlob {
     }
 }
 
-fn delete_in_background(store: Arc<dyn BlobStore>, key: String) {
+pub(super) fn delete_in_background(store: Arc<dyn BlobStore>, key: String) {
     if let Ok(rt) = tokio::runtime::Handle::try_current() {
         rt.spawn(async move {
             if let Err(e) = store.delete(&key).await {
@@ -115,6 +144,7 @@ struct PendingUpload {
     mode: WriteMode,
     content_type: String,
     modified_at: Option<Timestamp>,
+    attributes: ObjectAttributes,
     blob: StagedBlob,
 }
 
@@ -131,18 +161,32 @@ impl Files {
             return Err(Error::PreconditionFailed);
         }
         let mut budget = self.upload_budget(owner).await?;
+        if let Some(id) = &req.completes_multipart {
+            // The parts' bytes are reserved already; the commit gives the reservation back.
+            let upload = self.meta.multipart_by_id(owner, id).await?.ok_or(Error::NotFound)?;
+            budget.room += upload.reserved_bytes.max(0) as u64;
+        }
         self.refuse_declared_file(&budget, &req.path, &req.mode, req.declared_len).await?;
         let store = self.stores.for_upload(owner).await?;
         self.ensure_disk_room(store.as_ref(), req.declared_len.unwrap_or(0)).await?;
         let blob = self.stage_within(&mut budget, &req.path, &req.mode, body).await?;
-        if req.expected_sha256.as_deref().is_some_and(|e| !e.eq_ignore_ascii_case(&blob.digest.sha256)) {
+        let differs = |expected: &Option<String>, actual: &str| {
+            expected.as_deref().is_some_and(|e| !e.eq_ignore_ascii_case(actual))
+        };
+        if differs(&req.expected_sha256, &blob.digest.sha256) || differs(&req.expected_md5, &blob.digest.md5) {
             // Dropping the staged blob deletes it: nothing of a corrupted transfer stays.
             return Err(Error::ChecksumMismatch);
         }
         let content_type = req.content_type.unwrap_or_else(|| guess_type(&req.path));
-        let pending =
-            PendingUpload { path: req.path, mode: req.mode, content_type, modified_at: req.modified_at, blob };
-        let mut committed = self.commit(owner, vec![pending]).await?;
+        let pending = PendingUpload {
+            path: req.path,
+            mode: req.mode,
+            content_type,
+            modified_at: req.modified_at,
+            attributes: req.attributes,
+            blob,
+        };
+        let mut committed = self.commit(owner, vec![pending], req.completes_multipart).await?;
         let c = committed.pop().ok_or_else(|| Error::Internal(anyhow::anyhow!("commit returned no file")))?;
         Ok(Written { file: c.file, created: c.created })
     }
@@ -172,12 +216,14 @@ impl Files {
             let blob = self.stage_within(&mut budget, &part.path, &req.mode, part.body).await?;
             let content_type = part.content_type.unwrap_or_else(|| guess_type(&part.path));
             let mode = req.mode.clone();
-            pending.push(PendingUpload { path: part.path, mode, content_type, modified_at: part.modified_at, blob });
+            let modified_at = part.modified_at;
+            let attributes = ObjectAttributes::default();
+            pending.push(PendingUpload { path: part.path, mode, content_type, modified_at, attributes, blob });
         }
         if pending.is_empty() {
             return Err(Error::invalid("file", "no part named 'file'"));
         }
-        let committed = self.commit(owner, pending).await?;
+        let committed = self.commit(owner, pending, None).await?;
         Ok(committed.into_iter().map(|c| Written { file: c.file, created: c.created }).collect())
     }
 
@@ -248,7 +294,7 @@ impl Files {
     /// Streams `body` into a durable blob, hashing it on the way and charging the bytes
     /// to `uploader`. Fails with `PayloadTooLarge` past `max_upload_bytes`, and with
     /// `QuotaExceeded` as soon as it passes `quota_room`; a body error aborts it.
-    async fn stage<S>(&self, body: S, uploader: &str, quota_room: u64) -> Result<StagedBlob>
+    pub(super) async fn stage<S>(&self, body: S, uploader: &str, quota_room: u64) -> Result<StagedBlob>
     where
         S: Stream<Item = Result<Bytes>> + Send,
     {
@@ -276,11 +322,17 @@ impl Files {
         Ok(StagedBlob { digest, key: Some(key), store })
     }
 
-    /// Commits staged uploads of `owner` in one metadata transaction (all or nothing).
+    /// Commits staged uploads of `owner` in one metadata transaction (all or nothing),
+    /// ending the S3 multipart upload `multipart` in it if one is named.
     ///
     /// Runs as its own task, so a client that disconnects now cannot cancel it half-way:
     /// either the files are committed, or their blobs are deleted.
-    async fn commit(&self, owner_id: &str, uploads: Vec<PendingUpload>) -> Result<Vec<CommittedUpload>> {
+    async fn commit(
+        &self,
+        owner_id: &str,
+        uploads: Vec<PendingUpload>,
+        multipart: Option<String>,
+    ) -> Result<Vec<CommittedUpload>> {
         let meta = self.meta.clone();
         let car_wakeup = self.car_wakeup.clone();
         let owner_id = owner_id.to_string();
@@ -300,12 +352,21 @@ impl Files {
                     store: up.blob.store.name().to_string(),
                     blob_key: up.blob.key.clone().unwrap_or_default(),
                     modified_at: up.modified_at,
+                    md5: Some(up.blob.digest.md5.clone()),
+                    attributes: up.attributes,
                 });
                 stores.push(up.blob.store.clone());
                 guards.push(up.blob);
             }
             // On error the guards drop here and delete every staged blob.
-            let committed = meta.commit_uploads(&owner_id, staged).await?;
+            let committed = match (multipart, staged.len()) {
+                (Some(id), 1) => {
+                    let one = staged.pop().expect("one upload");
+                    vec![meta.complete_multipart(&owner_id, &id, one).await?]
+                }
+                (Some(_), _) => return Err(Error::Internal(anyhow::anyhow!("a multipart upload makes one file"))),
+                (None, _) => meta.commit_uploads(&owner_id, staged).await?,
+            };
             for guard in guards {
                 guard.disarm();
             }

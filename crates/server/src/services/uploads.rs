@@ -403,6 +403,8 @@ impl Files {
             store: store.name().to_string(),
             blob_key: key.clone(),
             modified_at: session.modified_at,
+            md5: Some(digest.md5.clone()),
+            attributes: Default::default(),
         };
         let committed = match self.meta.finish_upload(&session.id, staged).await {
             Ok(c) => c,

@@ -58,6 +58,8 @@ fn staged(path: &str, content: &str, mode: WriteMode) -> StagedUpload {
         store: "local".into(),
         blob_key: format!("ab/{}", new_id()),
         modified_at: None,
+        md5: None,
+        attributes: Default::default(),
     }
 }
 

@@ -306,13 +306,12 @@ impl DavFileSystem for NimbusDav {
                     return Err(FsError::NotImplemented);
                 }
             }
+            let mode = if options.create_new { WriteMode::CreateOnly } else { WriteMode::Overwrite };
             let req = PutRequest {
-                path: p,
-                mode: if options.create_new { WriteMode::CreateOnly } else { WriteMode::Overwrite },
-                content_type: None,
                 declared_len: if options.truncate { options.size } else { Some(0) },
                 modified_at: self.mtime,
                 expected_sha256: sha256_of_checksum(options.checksum.as_deref()),
+                ..PutRequest::new(p, mode)
             };
             let mut file = UploadFile::start(self.files.clone(), self.who.clone(), req, self.cache.clone());
             if !options.truncate {

@@ -49,12 +49,10 @@ pub async fn put_fs(
         _ => WriteMode::Overwrite,
     };
     let req = PutRequest {
-        path,
-        mode,
         content_type: header_str("content-type").map(str::to_string),
         declared_len: declared_length(&headers),
         modified_at: header_str(MTIME_HEADER).map(|v| parse_mtime(v, "X-Nimbus-Mtime")).transpose()?,
-        expected_sha256: None,
+        ..PutRequest::new(path, mode)
     };
     let stream = body.into_data_stream().map_err(|e| Error::BadRequest(format!("upload interrupted: {e}")));
     let w = s.services.files.put(&who, req, stream).await?;

@@ -1,5 +1,6 @@
 //! `/api/v1`: the REST routes of API.md, one module per area.
 
+mod access_keys;
 mod accounts;
 mod admin;
 mod app_passwords;
@@ -17,6 +18,7 @@ mod shares;
 mod usage;
 mod user_buckets;
 
+pub use access_keys::*;
 pub use accounts::*;
 pub use admin::*;
 pub use app_passwords::*;
@@ -70,6 +72,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/me/plan", put(set_plan))
         .route("/api/v1/me/activity", post(add_activity))
         .route("/api/v1/me/app-passwords", get(list_app_passwords).post(create_app_password))
+        .route("/api/v1/me/access-keys", get(list_access_keys).post(create_access_key))
+        .route("/api/v1/me/access-keys/{id}", delete(delete_access_key))
         .route("/api/v1/me/app-passwords/{id}", delete(delete_app_password))
         .route("/api/v1/me/devices", get(list_devices).post(create_device))
         .route("/api/v1/me/devices/{id}", delete(delete_device))
