@@ -73,8 +73,9 @@ mod tests {
 
     #[test]
     fn keys_map_to_paths_and_folders() {
-        assert!(matches!(target("b", "x/y.txt").unwrap(), Target::File(p) if p.as_str() == "b/x/y.txt"));
-        assert!(matches!(target("b", "x/").unwrap(), Target::Folder(p) if p.as_str() == "b/x"));
+        assert!(matches!(target("bkt", "x/y.txt").unwrap(), Target::File(p) if p.as_str() == "bkt/x/y.txt"));
+        assert!(matches!(target("bkt", "x/").unwrap(), Target::Folder(p) if p.as_str() == "bkt/x"));
+        assert!(target("b", "x").is_err(), "a bucket name of one letter");
         for bad in ["", "a//b", "./a", "a/../b", "/a"] {
             assert!(target("bkt", bad).is_err(), "{bad}");
         }
