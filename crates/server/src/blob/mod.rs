@@ -6,7 +6,7 @@ mod local_sessions;
 mod s3;
 mod s3_multipart;
 mod s3_sessions;
-mod sigv4;
+pub mod sigv4;
 
 pub use local::LocalBlobStore;
 pub use s3::{PART_SIZE, S3BlobStore, S3Location};

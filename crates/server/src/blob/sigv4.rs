@@ -1,6 +1,7 @@
 //! AWS Signature Version 4 for the few S3 requests we send ourselves (the multipart
-//! calls of resumable sessions, which OpenDAL does not expose). Everything else goes
-//! through OpenDAL, which signs its own requests.
+//! calls of resumable sessions, which OpenDAL does not expose), and presigned URLs for
+//! clients of our own S3 API (tests). Everything else goes through OpenDAL, which signs
+//! its own requests; our S3 API's verification is `s3s`'s.
 
 use hmac::{Hmac, Mac};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -50,7 +51,43 @@ pub struct Request<'a> {
 }
 
 /// The `Authorization` header value for `req`, signed at `amz_date` (`YYYYMMDDTHHMMSSZ`).
+/// The `Authorization` header for `req` at `amz_date` (`YYYYMMDDTHHMMSSZ`).
 pub fn authorization(creds: &Credentials<'_>, req: &Request<'_>, amz_date: &str) -> String {
+    let (signed_headers, scope, signature) = sign(creds, req, amz_date);
+    format!(
+        "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={signed_headers}, Signature={signature}",
+        creds.access_key_id
+    )
+}
+
+/// The query of a presigned URL for `method` on `path` at `host`, valid `expires_secs`
+/// from `amz_date` (names and values already encoded, signature last), as S3 clients
+/// make them (`aws s3 presign`); `UNSIGNED-PAYLOAD`, only `host` signed.
+pub fn presigned_query(
+    creds: &Credentials<'_>,
+    method: &str,
+    host: &str,
+    path: &str,
+    amz_date: &str,
+    expires_secs: u64,
+) -> Vec<(String, String)> {
+    let scope = format!("{}/{}/s3/aws4_request", &amz_date[..8], creds.region);
+    let mut query = vec![
+        ("X-Amz-Algorithm".to_string(), "AWS4-HMAC-SHA256".to_string()),
+        ("X-Amz-Credential".to_string(), encode(&format!("{}/{scope}", creds.access_key_id))),
+        ("X-Amz-Date".to_string(), amz_date.to_string()),
+        ("X-Amz-Expires".to_string(), expires_secs.to_string()),
+        ("X-Amz-SignedHeaders".to_string(), "host".to_string()),
+    ];
+    let headers = [("host".to_string(), host.to_string())];
+    let req = Request { method, path, query: &query, headers: &headers, payload_sha256: "UNSIGNED-PAYLOAD" };
+    let (_, _, signature) = sign(creds, &req, amz_date);
+    query.push(("X-Amz-Signature".to_string(), signature));
+    query
+}
+
+/// (signed header names, credential scope, signature) of a request.
+fn sign(creds: &Credentials<'_>, req: &Request<'_>, amz_date: &str) -> (String, String, String) {
     let mut query: Vec<&(String, String)> = req.query.iter().collect();
     query.sort();
     let canonical_query = query.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
@@ -70,11 +107,7 @@ pub fn authorization(creds: &Credentials<'_>, req: &Request<'_>, amz_date: &str)
     for part in [creds.region, "s3", "aws4_request"] {
         key = hmac(&key, part);
     }
-    let signature = hex::encode(hmac(&key, &string_to_sign));
-    format!(
-        "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={signed_headers}, Signature={signature}",
-        creds.access_key_id
-    )
+    (signed_headers, scope, hex::encode(hmac(&key, &string_to_sign)))
 }
 
 #[cfg(test)]
@@ -82,6 +115,19 @@ mod tests {
     use super::*;
 
     /// The worked example of AWS's S3 SigV4 documentation ("GET Object").
+    #[test]
+    fn presigns_like_the_documented_example() {
+        // AWS's "Authenticating Requests: Using Query Parameters" example.
+        let creds = Credentials {
+            access_key_id: "AKIAIOSFODNN7EXAMPLE",
+            secret_access_key: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            region: "us-east-1",
+        };
+        let q =
+            presigned_query(&creds, "GET", "examplebucket.s3.amazonaws.com", "/test.txt", "20130524T000000Z", 86400);
+        assert_eq!(q.last().unwrap().1, "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404");
+    }
+
     #[test]
     fn matches_the_documented_example() {
         let creds = Credentials {

@@ -28,6 +28,8 @@ mod paths;
 mod process;
 mod readme;
 mod s3;
+mod s3_api;
+mod s3_scale;
 mod scale;
 mod sharing;
 mod streaming;

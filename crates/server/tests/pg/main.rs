@@ -43,6 +43,8 @@ mod paths;
 mod process;
 #[path = "../it/s3.rs"]
 mod s3;
+#[path = "../it/s3_api.rs"]
+mod s3_api;
 #[path = "../it/sharing.rs"]
 mod sharing;
 #[path = "../it/streaming.rs"]

@@ -389,30 +389,43 @@ pub async fn head(s3: &NimbusS3, req: S3Request<HeadObjectInput>) -> S3Result<S3
     Ok(S3Response::new(output))
 }
 
-/// Deletes one key; a key that does not exist is fine (S3 answers 204 either way).
-async fn delete_key(s3: &NimbusS3, who: &Principal, bucket: &str, key: &str) -> S3Result<()> {
-    let result = match target(bucket, key)? {
-        Target::File(path) => s3.services.files.delete(who, FileRef::Path(&path)).await,
-        Target::Folder(path) => {
-            // Only an empty folder: a "directory marker" never takes objects with it.
-            let prefix = format!("{}/", path.as_str());
-            let list = crate::services::ListRequest {
-                prefix: Some(&prefix),
-                one_level: true,
-                limit: Some(1),
-                ..Default::default()
-            };
-            match s3.services.files.list(who, &list).await {
-                Ok(page) if page.items.is_empty() => s3.services.files.delete_folder(who, &path).await,
-                Ok(_) => Ok(()),
-                Err(e) => Err(e),
-            }
-        }
-    };
-    match result {
-        Ok(()) | Err(Error::NotFound) => Ok(()),
-        Err(e) => Err(s3_error(e, Subject::Object)),
+/// Deletes a folder if nothing is in it; true if it is gone.
+async fn delete_if_empty(s3: &NimbusS3, who: &Principal, path: &FilePath) -> crate::error::Result<bool> {
+    let prefix = format!("{}/", path.as_str());
+    let list = crate::services::ListRequest { prefix: Some(&prefix), one_level: true, limit: Some(1), ..Default::default() };
+    if !s3.services.files.list(who, &list).await?.items.is_empty() {
+        return Ok(false);
     }
+    match s3.services.files.delete_folder(who, path).await {
+        Ok(()) | Err(Error::NotFound) => Ok(true),
+        Err(e) => Err(e),
+    }
+}
+
+/// Deletes one key; a key that does not exist is fine (S3 answers 204 either way). The
+/// folders it leaves empty go too, up to the bucket: in S3 a prefix exists only while
+/// keys below it do, and tools that empty a bucket (`aws s3 rb --force`) rely on it.
+async fn delete_key(s3: &NimbusS3, who: &Principal, bucket: &str, key: &str) -> S3Result<()> {
+    let path = match target(bucket, key)? {
+        Target::File(path) => match s3.services.files.delete(who, FileRef::Path(&path)).await {
+            Ok(()) | Err(Error::NotFound) => path,
+            Err(e) => return Err(s3_error(e, Subject::Object)),
+        },
+        // Only an empty folder: a "directory marker" never takes objects with it.
+        Target::Folder(path) => match delete_if_empty(s3, who, &path).await {
+            Ok(true) => path,
+            Ok(false) => return Ok(()),
+            Err(e) => return Err(s3_error(e, Subject::Object)),
+        },
+    };
+    let parents: Vec<&str> = path.ancestors().skip(1).collect();
+    for parent in parents.into_iter().rev() {
+        let parent = FilePath::parse(parent).map_err(on(Subject::Object))?;
+        if !delete_if_empty(s3, who, &parent).await.map_err(on(Subject::Object))? {
+            break;
+        }
+    }
+    Ok(())
 }
 
 pub async fn delete(s3: &NimbusS3, req: S3Request<DeleteObjectInput>) -> S3Result<S3Response<DeleteObjectOutput>> {
