@@ -29,6 +29,7 @@ mod process;
 mod readme;
 mod s3;
 mod s3_api;
+mod s3_clients;
 mod s3_scale;
 mod scale;
 mod sharing;

@@ -52,6 +52,11 @@ async fn walk(s3: &NimbusS3, who: &Principal, w: &Walk<'_>) -> S3Result<Listed> 
         for object in batch {
             let path_key = object.key();
             let key = path_key[base.len()..].to_string();
+            if key.is_empty() {
+                // The bucket's own folder, empty: it is the bucket, not an object in it.
+                after = path_key;
+                continue;
+            }
             let rolled = w.delimiter.filter(|d| !d.is_empty()).and_then(|d| {
                 let rest = &key[w.prefix.len()..];
                 rest.find(d).map(|i| key[..w.prefix.len() + i + d.len()].to_string())

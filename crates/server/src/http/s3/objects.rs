@@ -392,7 +392,8 @@ pub async fn head(s3: &NimbusS3, req: S3Request<HeadObjectInput>) -> S3Result<S3
 /// Deletes a folder if nothing is in it; true if it is gone.
 async fn delete_if_empty(s3: &NimbusS3, who: &Principal, path: &FilePath) -> crate::error::Result<bool> {
     let prefix = format!("{}/", path.as_str());
-    let list = crate::services::ListRequest { prefix: Some(&prefix), one_level: true, limit: Some(1), ..Default::default() };
+    let list =
+        crate::services::ListRequest { prefix: Some(&prefix), one_level: true, limit: Some(1), ..Default::default() };
     if !s3.services.files.list(who, &list).await?.items.is_empty() {
         return Ok(false);
     }
