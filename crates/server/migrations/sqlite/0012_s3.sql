@@ -40,3 +40,13 @@ CREATE TABLE s3_multipart_parts (
     PRIMARY KEY (upload_id, part_number)
 );
 CREATE INDEX s3_multipart_parts_by_content ON s3_multipart_parts(content_id);
+
+-- Completed uploads, remembered a day: S3 answers a repeated completion (a client
+-- retrying after a lost response) with the same result.
+CREATE TABLE s3_completed_uploads (
+    id TEXT PRIMARY KEY,
+    owner_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    etag TEXT NOT NULL,
+    completed_at BIGINT NOT NULL
+);

@@ -2,16 +2,90 @@
 //! UnixFS CID.
 
 use super::unixfs::UnixFsBuilder;
+use bytes::Bytes;
 use sha2::{Digest, Sha256};
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::thread::JoinHandle;
+
+/// Bytes whose MD5 is computed inline; past this, on a thread of its own. MD5 costs about
+/// as much as SHA-256 and the CID together, so on one core it would halve the speed of a
+/// large upload; a second core takes it. Small files are not worth a thread.
+const INLINE_MD5_BYTES: u64 = 1 << 20;
+
+/// Chunks queued for the MD5 thread at most (then the upload waits for it): bounds the
+/// memory a slow MD5 could hold.
+const MD5_QUEUE: usize = 64;
+
+enum Md5 {
+    Inline(md5::Md5),
+    Worker {
+        chunks: SyncSender<Bytes>,
+        done: JoinHandle<md5::Md5>,
+    },
+    /// No thread could be had (or it died): the MD5 stays unknown (an empty string) and
+    /// the background filler computes it from the stored bytes.
+    Lost,
+}
+
+impl Md5 {
+    fn update(&mut self, chunk: &[u8], size_before: u64) {
+        if let Md5::Inline(state) = self
+            && size_before >= INLINE_MD5_BYTES
+        {
+            let (chunks, queue) = sync_channel::<Bytes>(MD5_QUEUE);
+            let mut moved = std::mem::take(state);
+            let spawned = std::thread::Builder::new().name("nimbus-md5".into()).spawn(move || {
+                for chunk in queue {
+                    md5::Digest::update(&mut moved, &chunk);
+                }
+                moved
+            });
+            *self = match spawned {
+                Ok(done) => Md5::Worker { chunks, done },
+                Err(_) => Md5::Lost,
+            };
+        }
+        match self {
+            Md5::Inline(state) => md5::Digest::update(state, chunk),
+            Md5::Worker { chunks, .. } => {
+                if chunks.send(Bytes::copy_from_slice(chunk)).is_err() {
+                    *self = Md5::Lost;
+                }
+            }
+            Md5::Lost => {}
+        }
+    }
+
+    fn finish(self) -> String {
+        match self {
+            Md5::Inline(state) => hex::encode(md5::Digest::finalize(state)),
+            Md5::Worker { chunks, done } => {
+                drop(chunks);
+                done.join().map(|state| hex::encode(md5::Digest::finalize(state))).unwrap_or_default()
+            }
+            Md5::Lost => String::new(),
+        }
+    }
+}
 
 /// Feed chunks in order; `finish` gives the digest. Holds no file bytes beyond the one
-/// UnixFS chunk being filled.
-#[derive(Default)]
+/// UnixFS chunk being filled (and the MD5 thread's short queue).
 pub struct ContentHasher {
     sha256: Sha256,
-    md5: md5::Md5,
+    md5: Md5,
     size: u64,
     dag: UnixFsBuilder,
+}
+
+impl Default for ContentHasher {
+    fn default() -> Self {
+        ContentHasher {
+            sha256: Sha256::new(),
+            md5: Md5::Inline(md5::Md5::default()),
+            size: 0,
+            dag: UnixFsBuilder::default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +93,7 @@ pub struct ContentDigest {
     /// Lowercase hex.
     pub sha256: String,
     /// Lowercase hex; S3 clients check it as the ETag of objects written in one piece.
+    /// Empty in the (never seen) case that its thread could not run.
     pub md5: String,
     pub size: u64,
     /// CIDv1, base32 (`bafk…` for a single raw leaf, `bafy…` for a dag-pb root).
@@ -28,7 +103,7 @@ pub struct ContentDigest {
 impl ContentHasher {
     pub fn update(&mut self, chunk: &[u8]) {
         self.sha256.update(chunk);
-        md5::Digest::update(&mut self.md5, chunk);
+        self.md5.update(chunk, self.size);
         self.size += chunk.len() as u64;
         // Only the CIDs matter here; the block bytes are dropped at once.
         self.dag.push(chunk, drop);
@@ -42,7 +117,7 @@ impl ContentHasher {
         let root = self.dag.finish(drop);
         ContentDigest {
             sha256: hex::encode(self.sha256.finalize()),
-            md5: hex::encode(md5::Digest::finalize(self.md5)),
+            md5: self.md5.finish(),
             size: self.size,
             cid: root.to_string(),
         }
@@ -66,6 +141,18 @@ mod tests {
         assert_eq!(a.cid, "bafkreicysg23kiwv34eg2d7qweipxwosdo2py4ldv42nbauguluen5v6am");
         assert_eq!(a.md5, "b1946ac92492d2347c6235b4d2611184");
         assert_eq!(a.size, 6);
+    }
+
+    #[test]
+    fn the_md5_is_the_same_inline_and_on_its_thread() {
+        // 3 MiB in odd-sized chunks: the first MiB inline, the rest on the MD5 thread.
+        let data: Vec<u8> = (0..3 << 20).map(|i: u32| (i % 251) as u8).collect();
+        let mut h = ContentHasher::default();
+        for chunk in data.chunks(100_003) {
+            h.update(chunk);
+        }
+        let expected = hex::encode(<md5::Md5 as md5::Digest>::digest(&data));
+        assert_eq!(h.finish().md5, expected);
     }
 
     #[test]

@@ -42,6 +42,8 @@ pub trait MultipartMeta {
     /// Commits the file assembled from the parts like any upload, and ends the upload
     /// (parts released, reservation given back) in the same transaction.
     async fn complete_multipart(&self, owner_id: &str, id: &str, staged: StagedUpload) -> Result<CommittedUpload>;
+    /// The path and ETag of the owner's upload `id` if it completed in the last day.
+    async fn completed_multipart(&self, owner_id: &str, id: &str) -> Result<Option<(String, String)>>;
 }
 
 const UPLOAD_COLUMNS: &str = "id, owner_id, path, content_type, user_metadata, reserved_bytes, created_at";
@@ -226,8 +228,38 @@ impl MultipartMeta for SqlMetaStore {
         if !end_upload(&mut tx, owner, id).await? {
             return Err(Error::NotFound);
         }
+        let path = staged.path.as_str().to_string();
+        let etag = staged.attributes.s3_etag.clone().or(staged.md5.clone()).unwrap_or_default();
         let mut committed = commit_in_tx(&mut tx, owner, vec![staged]).await?;
+        let now = Timestamp::now();
+        sqlx::query("DELETE FROM s3_completed_uploads WHERE owner_id = $1 AND completed_at < $2")
+            .bind(owner)
+            .bind(now.plus_secs(-86_400).0)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO s3_completed_uploads (id, owner_id, path, etag, completed_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(owner)
+        .bind(&path)
+        .bind(&etag)
+        .bind(now.0)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         committed.pop().ok_or_else(|| Error::Internal(anyhow::anyhow!("commit returned no file")))
+    }
+
+    async fn completed_multipart(&self, owner: &str, id: &str) -> Result<Option<(String, String)>> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT path, etag FROM s3_completed_uploads WHERE id = $1 AND owner_id = $2 AND completed_at >= $3",
+        )
+        .bind(id)
+        .bind(owner)
+        .bind(Timestamp::now().plus_secs(-86_400).0)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row)
     }
 }

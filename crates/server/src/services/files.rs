@@ -48,6 +48,8 @@ pub struct ListRequest<'a> {
 /// One object of an S3-style listing: a file, or a folder with nothing in it (whose key
 /// is its path and a `/`).
 #[derive(Debug, Clone)]
+// Most objects are files, as in `Entry`.
+#[allow(clippy::large_enum_variant)]
 pub enum Object {
     File(FileRecord),
     EmptyFolder(FolderRecord),

@@ -84,6 +84,10 @@ impl Files {
         let store = self.stores.for_upload(owner).await?;
         self.ensure_disk_room(store.as_ref(), declared_len.unwrap_or(0)).await?;
         let blob = self.stage(body, owner, room).await?;
+        if blob.digest.md5.is_empty() {
+            // Its ETag is its MD5, which could not be computed: the client sends it again.
+            return Err(Error::Internal(anyhow::anyhow!("the MD5 of a part could not be computed")));
+        }
         if expected_md5.is_some_and(|e| !e.eq_ignore_ascii_case(&blob.digest.md5)) {
             return Err(Error::ChecksumMismatch);
         }
@@ -133,13 +137,21 @@ impl Files {
         if self.meta.abort_multipart(&who.user.id, id).await? { Ok(()) } else { Err(Error::NotFound) }
     }
 
+    /// The path and ETag of the caller's upload `id` if it completed in the last day (a
+    /// repeated completion gets the same answer).
+    pub async fn completed_multipart(&self, who: &Principal, id: &str) -> Result<Option<(String, String)>> {
+        self.meta.completed_multipart(&who.user.id, id).await
+    }
+
     /// Makes the file from `parts` (their numbers, in order; the caller has checked them
-    /// against the client's list) and ends the upload. `attributes` carry the ETag.
+    /// against the client's list) in `mode` and ends the upload. `attributes` carry the
+    /// ETag.
     pub async fn complete_multipart(
         &self,
         who: &Principal,
         id: &str,
         parts: Vec<MultipartPartRecord>,
+        mode: WriteMode,
         attributes: ObjectAttributes,
     ) -> Result<Written> {
         let upload = self.multipart(who, id).await?;
@@ -154,7 +166,7 @@ impl Files {
             declared_len: Some(total as u64),
             attributes: ObjectAttributes { user_metadata: upload.user_metadata.clone(), ..attributes },
             completes_multipart: Some(upload.id.clone()),
-            ..PutRequest::new(FilePath::parse(&upload.path)?, WriteMode::Overwrite)
+            ..PutRequest::new(FilePath::parse(&upload.path)?, mode)
         };
         self.put(who, req, body).await
     }

@@ -352,7 +352,7 @@ impl Files {
                     store: up.blob.store.name().to_string(),
                     blob_key: up.blob.key.clone().unwrap_or_default(),
                     modified_at: up.modified_at,
-                    md5: Some(up.blob.digest.md5.clone()),
+                    md5: Some(up.blob.digest.md5.clone()).filter(|m| !m.is_empty()),
                     attributes: up.attributes,
                 });
                 stores.push(up.blob.store.clone());

@@ -403,7 +403,7 @@ impl Files {
             store: store.name().to_string(),
             blob_key: key.clone(),
             modified_at: session.modified_at,
-            md5: Some(digest.md5.clone()),
+            md5: Some(digest.md5.clone()).filter(|m| !m.is_empty()),
             attributes: Default::default(),
         };
         let committed = match self.meta.finish_upload(&session.id, staged).await {

@@ -246,3 +246,37 @@ async fn quota_bad_digests_and_unrepresentable_keys_store_nothing() {
     assert!(files.items.is_empty());
     assert_eq!(a.send(Method::DELETE, "/bk1/parts.bin", &[("uploadId", &upload)], &[], vec![]).await.status(), 204);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_are_sealed_at_rest_and_older_files_get_their_md5_in_the_background() {
+    crate::needs_backend!();
+    let s = TestServer::start().await;
+    let alice = s.user("alice").await;
+    let a = S3Client::for_user(&s.base, &alice).await;
+    a.put("/old", Vec::new(), &[]).await;
+    let data = b"stored before MD5s were kept".to_vec();
+    a.put("/old/file.txt", data.clone(), &[]).await;
+
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut db = sqlx::AnyConnection::connect(&s.config.database_url()).await.unwrap();
+    let sealed: (String,) = sqlx::query_as("SELECT secret_sealed FROM access_keys").fetch_one(&mut db).await.unwrap();
+    assert!(!sealed.0.contains(&a.secret), "the secret is not stored as is");
+    // As if the content had been stored by a version that kept no MD5.
+    sqlx::query("UPDATE contents SET md5 = NULL").execute(&mut db).await.unwrap();
+    drop(db);
+
+    let s = s.restart().await;
+    let a = S3Client::new(&s.base, &a.key_id, &a.secret);
+    let want = format!("\"{}\"", md5_hex(&data));
+    let mut tag = String::new();
+    for _ in 0..100 {
+        let r = a.send(Method::HEAD, "/old/file.txt", &[], &[], vec![]).await;
+        tag = r.headers()["etag"].to_str().unwrap().to_string();
+        if tag == want {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(tag, want, "the background filler computed the MD5");
+}

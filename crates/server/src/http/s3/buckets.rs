@@ -58,15 +58,12 @@ pub async fn create(s3: &NimbusS3, req: S3Request<CreateBucketInput>) -> S3Resul
     let path = bucket_path(&req.input.bucket)?;
     match s3.services.files.make_folder(&who, path.as_str()).await {
         Ok(_) => {}
-        Err(Error::PathExists) => {
-            return Err(match s3.services.files.folder(&who, &path).await {
-                Ok(_) => S3Error::new(S3ErrorCode::BucketAlreadyOwnedByYou),
-                Err(_) => S3Error::new(S3ErrorCode::BucketAlreadyExists),
-            });
-        }
+        // As S3 in us-east-1: creating a bucket you already own succeeds and changes nothing.
+        Err(Error::PathExists) if s3.services.files.folder(&who, &path).await.is_ok() => {}
+        Err(Error::PathExists) => return Err(S3Error::new(S3ErrorCode::BucketAlreadyExists)),
         Err(e) => return Err(on(Subject::Bucket)(e)),
     }
-    let output = CreateBucketOutput { location: Some(format!("/{}", req.input.bucket)), ..Default::default() };
+    let output = CreateBucketOutput { location: Some(format!("/{}", req.input.bucket)) };
     Ok(S3Response::new(output))
 }
 

@@ -40,10 +40,14 @@ struct Walk<'a> {
 }
 
 async fn walk(s3: &NimbusS3, who: &Principal, w: &Walk<'_>) -> S3Result<Listed> {
+    let mut out = Listed { objects: Vec::new(), prefixes: Vec::new(), truncated: false, last: None, resume: None };
+    if w.prefix.chars().any(|c| c.is_control() || c == PAST) {
+        // No key can start with it: nothing to list (as S3 answers, not an error).
+        return Ok(out);
+    }
     let base = format!("{}/", w.bucket);
     let path_prefix = format!("{base}{}", w.prefix);
     let mut after = if w.after.is_empty() { String::new() } else { format!("{base}{}", w.after) };
-    let mut out = Listed { objects: Vec::new(), prefixes: Vec::new(), truncated: false, last: None, resume: None };
     let count = |o: &Listed| o.objects.len() + o.prefixes.len();
     'pages: loop {
         let batch =
@@ -157,7 +161,7 @@ pub async fn list_v2(s3: &NimbusS3, req: S3Request<ListObjectsV2Input>) -> S3Res
     let output = ListObjectsV2Output {
         name: Some(input.bucket.clone()),
         prefix: Some(enc(prefix)),
-        delimiter: input.delimiter.map(&enc),
+        delimiter: input.delimiter.filter(|d| !d.is_empty()).map(&enc),
         start_after: input.start_after.map(&enc),
         max_keys: Some(max as i32),
         key_count: Some(key_count),
@@ -189,7 +193,7 @@ pub async fn list_v1(s3: &NimbusS3, req: S3Request<ListObjectsInput>) -> S3Resul
         name: Some(input.bucket.clone()),
         prefix: Some(enc(prefix)),
         marker: Some(enc(marker)),
-        delimiter: input.delimiter.clone().map(&enc),
+        delimiter: input.delimiter.clone().filter(|d| !d.is_empty()).map(&enc),
         max_keys: Some(max as i32),
         is_truncated: Some(listed.truncated),
         // S3 sends NextMarker only with a delimiter; clients use the last key otherwise.
@@ -241,7 +245,7 @@ pub async fn list_versions(
         name: Some(input.bucket.clone()),
         prefix: Some(enc(prefix)),
         key_marker: Some(enc(marker)),
-        delimiter: input.delimiter.map(&enc),
+        delimiter: input.delimiter.filter(|d| !d.is_empty()).map(&enc),
         max_keys: Some(max as i32),
         is_truncated: Some(listed.truncated),
         next_key_marker: listed.last.filter(|_| listed.truncated).map(&enc),

@@ -155,7 +155,28 @@ pub async fn complete(
 ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
     let who = s3.principal(&req).await?;
     let input = req.input;
-    let upload = upload_of(s3, &who, &input.bucket, &input.key, &input.upload_id).await?;
+    let path = file_path(&input.bucket, &input.key)?;
+    let upload = match upload_of(s3, &who, &input.bucket, &input.key, &input.upload_id).await {
+        Ok(u) => u,
+        Err(e) if *e.code() == S3ErrorCode::NoSuchUpload => {
+            // A retried completion (its answer was lost) gets the same answer again.
+            let done =
+                s3.services.files.completed_multipart(&who, &input.upload_id).await.map_err(on(Subject::Upload))?;
+            return match done {
+                Some((done_path, etag)) if done_path == path.as_str() => {
+                    Ok(S3Response::new(CompleteMultipartUploadOutput {
+                        bucket: Some(input.bucket.clone()),
+                        key: Some(input.key.clone()),
+                        e_tag: Some(ETag::Strong(etag)),
+                        location: Some(format!("/{}/{}", input.bucket, input.key)),
+                        ..Default::default()
+                    }))
+                }
+                _ => Err(e),
+            };
+        }
+        Err(e) => return Err(e),
+    };
     let wanted = input.multipart_upload.and_then(|m| m.parts).unwrap_or_default();
     if wanted.is_empty() {
         return Err(S3Error::with_message(S3ErrorCode::MalformedXML, "name at least one part"));
@@ -188,10 +209,19 @@ pub async fn complete(
     let md5s: Vec<String> = chosen.iter().map(|p| p.md5.clone()).collect();
     let tag = multipart_etag(&md5s);
     let attributes = ObjectAttributes { s3_etag: Some(tag.clone()), user_metadata: None };
+    let mode = super::objects::write_mode(
+        s3,
+        &who,
+        &input.bucket,
+        &path,
+        input.if_match.as_ref(),
+        input.if_none_match.as_ref(),
+    )
+    .await?;
     let written = s3
         .services
         .files
-        .complete_multipart(&who, &upload.id, chosen, attributes)
+        .complete_multipart(&who, &upload.id, chosen, mode, attributes)
         .await
         .map_err(|e| s3_error(e, Subject::Upload))?;
     let output = CompleteMultipartUploadOutput {

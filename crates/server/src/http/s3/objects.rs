@@ -51,7 +51,8 @@ impl StoredMetadata {
         let headers = [
             ("cache-control", cache_control),
             ("content-disposition", content_disposition),
-            ("content-encoding", content_encoding),
+            // `aws-chunked` describes how the body was sent, not the object.
+            ("content-encoding", content_encoding.map(without_aws_chunked).filter(|v| !v.is_empty())),
             ("content-language", content_language),
         ];
         for (name, value) in headers {
@@ -85,6 +86,12 @@ impl StoredMetadata {
         let secs: i64 = self.headers.get("expires")?.parse().ok()?;
         time::OffsetDateTime::from_unix_timestamp(secs).ok().map(Timestamp::from)
     }
+}
+
+fn without_aws_chunked(value: String) -> String {
+    let kept: Vec<&str> =
+        value.split(',').map(str::trim).filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("aws-chunked")).collect();
+    kept.join(", ")
 }
 
 /// The S3 ETag without its quotes.
@@ -125,12 +132,19 @@ fn check_read_conditions(
         }
         _ => {}
     }
-    match if_none_match {
-        Some(c) if matches(c, &tag) => return Err(S3Error::new(S3ErrorCode::NotModified)),
-        None if if_modified_since.is_some_and(|t| modified <= unix(t)) => {
-            return Err(S3Error::new(S3ErrorCode::NotModified));
+    let not_modified = match if_none_match {
+        Some(c) => matches(c, &tag),
+        None => if_modified_since.is_some_and(|t| modified <= unix(t)),
+    };
+    if not_modified {
+        // A 304 still names the version the client has (RFC 9110 §15.4.5).
+        let mut e = S3Error::new(S3ErrorCode::NotModified);
+        let mut headers = axum::http::HeaderMap::new();
+        if let Ok(v) = axum::http::HeaderValue::from_str(&format!("\"{tag}\"")) {
+            headers.insert(axum::http::header::ETAG, v);
         }
-        _ => {}
+        e.set_headers(headers);
+        return Err(e);
     }
     Ok(())
 }
@@ -198,19 +212,8 @@ pub async fn put(s3: &NimbusS3, req: S3Request<PutObjectInput>) -> S3Result<S3Re
         Target::File(p) => p,
         Target::Folder(p) => return put_folder(s3, &who, &p, input.content_length, input.body).await,
     };
-    let mode = match (&input.if_none_match, &input.if_match) {
-        (Some(ETagCondition::Any), _) => WriteMode::CreateOnly,
-        (_, Some(condition)) => {
-            let file = stat(s3, &who, &input.bucket, &path).await.map_err(|e| {
-                if *e.code() == S3ErrorCode::NoSuchKey { S3Error::new(S3ErrorCode::PreconditionFailed) } else { e }
-            })?;
-            if !matches(condition, &etag_value(&file)) {
-                return Err(S3Error::new(S3ErrorCode::PreconditionFailed));
-            }
-            WriteMode::IfMatch(file.sha256)
-        }
-        _ => WriteMode::Overwrite,
-    };
+    let mode =
+        write_mode(s3, &who, &input.bucket, &path, input.if_match.as_ref(), input.if_none_match.as_ref()).await?;
     let user_metadata = StoredMetadata::from_request(
         input.metadata,
         input.cache_control,
@@ -230,6 +233,43 @@ pub async fn put(s3: &NimbusS3, req: S3Request<PutObjectInput>) -> S3Result<S3Re
     let output =
         PutObjectOutput { e_tag: Some(etag(&written.file)), size: Some(written.file.size), ..Default::default() };
     Ok(S3Response::new(output))
+}
+
+/// The write mode for S3's write conditions, judged on the S3 ETag: `If-None-Match: *`
+/// writes only a new object, `If-None-Match: <tag>` anything but that version, `If-Match`
+/// only that version (a missing object is `NoSuchKey`). A write conditioned on an
+/// existing version becomes a write conditioned on its SHA-256, so the check and the
+/// write stay one atomic step.
+pub async fn write_mode(
+    s3: &NimbusS3,
+    who: &Principal,
+    bucket: &str,
+    path: &FilePath,
+    if_match: Option<&ETagCondition>,
+    if_none_match: Option<&ETagCondition>,
+) -> S3Result<WriteMode> {
+    if matches!(if_none_match, Some(ETagCondition::Any)) {
+        return Ok(WriteMode::CreateOnly);
+    }
+    if if_match.is_none() && if_none_match.is_none() {
+        return Ok(WriteMode::Overwrite);
+    }
+    let current = match stat(s3, who, bucket, path).await {
+        Ok(file) => Some(file),
+        Err(e) if *e.code() == S3ErrorCode::NoSuchKey => None,
+        Err(e) => return Err(e),
+    };
+    match (current, if_match, if_none_match) {
+        (None, Some(_), _) => Err(S3Error::new(S3ErrorCode::NoSuchKey)),
+        (None, None, _) => Ok(WriteMode::CreateOnly),
+        (Some(file), Some(c), _) if !matches(c, &etag_value(&file)) => {
+            Err(S3Error::new(S3ErrorCode::PreconditionFailed))
+        }
+        (Some(file), _, Some(c)) if matches(c, &etag_value(&file)) => {
+            Err(S3Error::new(S3ErrorCode::PreconditionFailed))
+        }
+        (Some(file), _, _) => Ok(WriteMode::IfMatch(file.sha256)),
+    }
 }
 
 /// A key ending in `/` with no bytes: a folder (a "directory marker").
