@@ -15,6 +15,8 @@ pub struct S3Client {
     http: reqwest::Client,
     pub key_id: String,
     pub secret: String,
+    /// A `Host` other than the URL's (virtual-hosted-style buckets).
+    pub host_override: Option<String>,
 }
 
 fn amz_date_at(t: time::OffsetDateTime) -> String {
@@ -33,11 +35,17 @@ impl S3Client {
     }
 
     pub fn new(base: &str, key_id: &str, secret: &str) -> S3Client {
-        S3Client { base: base.into(), http: reqwest::Client::new(), key_id: key_id.into(), secret: secret.into() }
+        S3Client {
+            base: base.into(),
+            http: reqwest::Client::new(),
+            key_id: key_id.into(),
+            secret: secret.into(),
+            host_override: None,
+        }
     }
 
     fn host(&self) -> &str {
-        self.base.trim_start_matches("http://")
+        self.host_override.as_deref().unwrap_or(self.base.trim_start_matches("http://"))
     }
 
     fn creds(&self) -> Credentials<'_> {
@@ -75,7 +83,7 @@ impl S3Client {
         let url = if qs.is_empty() { format!("{}{path}", self.base) } else { format!("{}{path}?{qs}", self.base) };
         let mut rb = self.http.request(method, url).header("authorization", auth).body(body);
         for (k, v) in &signed {
-            if k != "host" {
+            if k != "host" || self.host_override.is_some() {
                 rb = rb.header(k.as_str(), v.as_str());
             }
         }
@@ -279,4 +287,25 @@ async fn secrets_are_sealed_at_rest_and_older_files_get_their_md5_in_the_backgro
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(tag, want, "the background filler computed the MD5");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn virtual_hosted_buckets_work_under_the_s3_domain_and_path_style_still_does() {
+    crate::needs_backend!();
+    let s = TestServer::start_with(|c| c.s3_domain = Some("s3.nimbus.test".into())).await;
+    let alice = s.user("alice").await;
+    let a = S3Client::for_user(&s.base, &alice).await;
+    assert_eq!(a.put("/pics", Vec::new(), &[]).await.status(), 200, "path style");
+    assert_eq!(a.put("/pics/a.txt", b"path".to_vec(), &[]).await.status(), 200);
+    // The same bucket addressed as pics.s3.nimbus.test (the port kept, as clients send it).
+    let port = s.base.rsplit(':').next().unwrap();
+    let vhost = S3Client {
+        host_override: Some(format!("pics.s3.nimbus.test:{port}")),
+        ..S3Client::new(&s.base, &a.key_id, &a.secret)
+    };
+    assert_eq!(vhost.put("/b.txt", b"virtual".to_vec(), &[]).await.status(), 200);
+    let got = vhost.get("/a.txt").await;
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.bytes().await.unwrap().as_ref(), b"path");
+    assert_eq!(alice.get_path_bytes("pics/b.txt").await.unwrap().as_ref(), b"virtual");
 }

@@ -67,9 +67,35 @@ pub fn service(services: Services, domain: Option<&str>) -> anyhow::Result<S3Ser
     let mut builder = S3ServiceBuilder::new(NimbusS3 { services: services.clone() });
     builder.set_auth(KeyLookup { services });
     if let Some(domain) = domain {
-        builder.set_host(s3s::host::SingleDomain::new(domain).map_err(|e| anyhow::anyhow!("s3_domain: {e}"))?);
+        if domain.is_empty() || domain.contains([':', '/']) {
+            anyhow::bail!("s3_domain must be a bare domain name such as s3.example.org");
+        }
+        builder.set_host(VirtualHosts { domain: domain.to_ascii_lowercase() });
     }
     Ok(builder.build())
+}
+
+/// Virtual-hosted-style addressing under one domain: `bucket.<domain>` names a bucket;
+/// any other host (the domain itself, `localhost`, an address) is path style. (`s3s`'s
+/// own `SingleDomain` would take any other host name for a bucket name.)
+struct VirtualHosts {
+    domain: String,
+}
+
+impl s3s::host::S3Host for VirtualHosts {
+    fn parse_host_header<'a>(&'a self, host: &'a str) -> S3Result<s3s::host::VirtualHost<'a>> {
+        let name = host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host);
+        let bucket = name
+            .len()
+            .checked_sub(self.domain.len() + 1)
+            .filter(|&n| n > 0 && name[n + 1..].eq_ignore_ascii_case(&self.domain) && name.as_bytes()[n] == b'.')
+            .map(|n| &name[..n]);
+        let vh = s3s::host::VirtualHost::new(self.domain.as_str());
+        Ok(match bucket {
+            Some(b) => vh.with_bucket(b),
+            None => vh,
+        })
+    }
 }
 
 /// Whether a request is signed the S3 way (or addressed to a virtual-hosted bucket).
@@ -103,13 +129,25 @@ pub async fn dispatch(State(s): State<AppState>, req: Request, next: Next) -> Re
     }
     let started = std::time::Instant::now();
     let method = req.method().to_string();
-    let resp = match s3.call(req.map(s3s::Body::http_body_unsync)).await {
+    let has_body = req.headers().contains_key(axum::http::header::TRANSFER_ENCODING)
+        || req
+            .headers()
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v != "0");
+    let mut resp = match s3.call(req.map(s3s::Body::http_body_unsync)).await {
         Ok(resp) => resp.map(axum::body::Body::new),
         Err(e) => {
             tracing::warn!(error = ?e, "S3 request failed");
             axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     };
+    if has_body && resp.status().as_u16() >= 400 {
+        // A write refused before its body was read (quota, size, a bad signature) leaves
+        // the rest of the body on the connection: close it, so the client does not send
+        // its next request after bytes the server will never read.
+        resp.headers_mut().insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
+    }
     let status = resp.status().as_u16();
     metrics::counter!("nimbus_http_requests_total", "method" => method.clone(), "route" => "s3", "status" => status.to_string()).increment(1);
     tracing::info!(%method, route = "s3", status, elapsed_ms = started.elapsed().as_millis() as u64, "handled");
