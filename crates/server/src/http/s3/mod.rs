@@ -5,6 +5,7 @@
 //! metering and isolation are the same as everywhere. A bucket is a top-level folder of
 //! the signing user's namespace; an object key is the path below it.
 
+mod acl;
 mod buckets;
 mod errors;
 mod keys;
@@ -240,6 +241,18 @@ impl S3 for NimbusS3 {
     }
     async fn list_parts(&self, req: S3Request<ListPartsInput>) -> S3Result<S3Response<ListPartsOutput>> {
         multipart::list_parts(self, req).await
+    }
+    async fn get_bucket_acl(&self, req: S3Request<GetBucketAclInput>) -> S3Result<S3Response<GetBucketAclOutput>> {
+        acl::get_bucket(self, req).await
+    }
+    async fn get_object_acl(&self, req: S3Request<GetObjectAclInput>) -> S3Result<S3Response<GetObjectAclOutput>> {
+        acl::get_object(self, req).await
+    }
+    async fn put_bucket_acl(&self, req: S3Request<PutBucketAclInput>) -> S3Result<S3Response<PutBucketAclOutput>> {
+        acl::put_bucket(self, req).await
+    }
+    async fn put_object_acl(&self, req: S3Request<PutObjectAclInput>) -> S3Result<S3Response<PutObjectAclOutput>> {
+        acl::put_object(self, req).await
     }
     async fn list_multipart_uploads(
         &self,

@@ -38,6 +38,7 @@ pub async fn create(
 ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
     let who = s3.principal(&req).await?;
     let input = req.input;
+    super::acl::refuse_public(input.acl.as_ref().map(|a| a.as_str()))?;
     existing(s3, &who, &input.bucket).await?;
     let path = file_path(&input.bucket, &input.key)?;
     let user_metadata = StoredMetadata::from_request(

@@ -207,6 +207,7 @@ pub async fn stat(s3: &NimbusS3, who: &Principal, bucket: &str, path: &FilePath)
 pub async fn put(s3: &NimbusS3, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
     let who = s3.principal(&req).await?;
     let input = req.input;
+    super::acl::refuse_public(input.acl.as_ref().map(|a| a.as_str()))?;
     existing(s3, &who, &input.bucket).await?;
     let path = match target(&input.bucket, &input.key)? {
         Target::File(p) => p,
