@@ -148,6 +148,10 @@ async fn objects_round_trip_with_metadata_and_md5_etags_and_users_are_isolated()
 
     // Bob's key sees none of it: Alice's bucket is "no such bucket", never "access denied".
     assert_eq!(status_code(b.get("/photos/2024/cat.txt").await).await, (404, "NoSuchBucket".into()));
+    // Errors name their request, in the header and the XML, to match a report with the log.
+    let r = b.get("/photos/2024/cat.txt").await;
+    let id = r.headers()["x-amz-request-id"].to_str().unwrap().to_string();
+    assert!(r.text().await.unwrap().contains(&format!("<RequestId>{id}</RequestId>")));
     assert_eq!(
         status_code(b.send(Method::GET, "/photos", &[("list-type", "2")], &[], vec![]).await).await.1,
         "NoSuchBucket"

@@ -191,7 +191,8 @@ pub async fn list_v1(s3: &NimbusS3, req: S3Request<ListObjectsInput>) -> S3Resul
     let owner = owner_of(&who);
     let output = ListObjectsOutput {
         name: Some(input.bucket.clone()),
-        prefix: Some(enc(prefix)),
+        // Version 1 leaves Prefix as sent (as RGW does, and botocore decodes v1 that way).
+        prefix: Some(prefix),
         marker: Some(enc(marker)),
         delimiter: input.delimiter.clone().filter(|d| !d.is_empty()).map(&enc),
         max_keys: Some(max as i32),

@@ -136,10 +136,11 @@ pub async fn dispatch(State(s): State<AppState>, req: Request, next: Next) -> Re
             .get(axum::http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v != "0");
+    let request_id = crate::domain::new_id()[..16].to_uppercase();
     let mut resp = match s3.call(req.map(s3s::Body::http_body_unsync)).await {
-        Ok(resp) => resp.map(axum::body::Body::new),
+        Ok(resp) => with_request_id(resp, &request_id),
         Err(e) => {
-            tracing::warn!(error = ?e, "S3 request failed");
+            tracing::warn!(error = ?e, %request_id, "S3 request failed");
             axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     };
@@ -151,8 +152,28 @@ pub async fn dispatch(State(s): State<AppState>, req: Request, next: Next) -> Re
     }
     let status = resp.status().as_u16();
     metrics::counter!("nimbus_http_requests_total", "method" => method.clone(), "route" => "s3", "status" => status.to_string()).increment(1);
-    tracing::info!(%method, route = "s3", status, elapsed_ms = started.elapsed().as_millis() as u64, "handled");
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    tracing::info!(%method, route = "s3", status, elapsed_ms, %request_id, "handled");
     resp
+}
+
+/// Every S3 answer carries `x-amz-request-id`, and an error's XML names it too, so a
+/// client's report can be matched with the server's log line.
+fn with_request_id(resp: s3s::HttpResponse, id: &str) -> Response {
+    let (mut parts, body) = resp.into_parts();
+    if let Ok(v) = axum::http::HeaderValue::from_str(id) {
+        parts.headers.insert("x-amz-request-id", v);
+    }
+    let error_xml = parts.status.as_u16() >= 400
+        && body.bytes().is_some_and(|b| b.ends_with(b"</Error>") && !b.windows(11).any(|w| w == b"<RequestId>"));
+    if error_xml {
+        let bytes = body.bytes().unwrap_or_default();
+        let mut out = bytes[..bytes.len() - "</Error>".len()].to_vec();
+        out.extend_from_slice(format!("<RequestId>{id}</RequestId></Error>").as_bytes());
+        parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+        return Response::from_parts(parts, axum::body::Body::from(out));
+    }
+    Response::from_parts(parts, axum::body::Body::new(body))
 }
 
 /// A stored timestamp as S3's.
