@@ -158,6 +158,15 @@ async fn objects_round_trip_with_metadata_and_md5_etags_and_users_are_isolated()
     );
     let listing = b.get("/").await.text().await.unwrap();
     assert!(!listing.contains("photos"), "{listing}");
+    // Bob's buckets, a page at a time.
+    for name in ["aaa", "bbb"] {
+        assert_eq!(b.put(&format!("/{name}"), Vec::new(), &[]).await.status(), 200);
+    }
+    let page = b.send(Method::GET, "/", &[("max-buckets", "1")], &[], vec![]).await.text().await.unwrap();
+    assert!(page.contains("<Name>aaa</Name>") && !page.contains("<Name>bbb</Name>"), "{page}");
+    assert!(page.contains("<ContinuationToken>aaa</ContinuationToken>"), "{page}");
+    let next = b.send(Method::GET, "/", &[("max-buckets", "1"), ("continuation-token", "aaa")], &[], vec![]).await;
+    assert!(next.text().await.unwrap().contains("<Name>bbb</Name>"));
     // Bucket names are per user: Bob may have his own "photos".
     assert_eq!(b.put("/photos", Vec::new(), &[]).await.status(), 200);
     assert_eq!(status_code(b.get("/photos/2024/cat.txt").await).await, (404, "NoSuchKey".into()));

@@ -18,6 +18,16 @@ pub async fn existing(s3: &NimbusS3, who: &Principal, bucket: &str) -> S3Result<
 
 pub async fn list(s3: &NimbusS3, req: S3Request<ListBucketsInput>) -> S3Result<S3Response<ListBucketsOutput>> {
     let who = s3.principal(&req).await?;
+    let input = &req.input;
+    let max = match input.max_buckets {
+        Some(n) if !(1..=10_000).contains(&n) => {
+            return Err(S3Error::with_message(S3ErrorCode::InvalidArgument, "max-buckets must be 1 to 10000"));
+        }
+        Some(n) => n as usize,
+        None => usize::MAX,
+    };
+    let after = input.continuation_token.clone().unwrap_or_default();
+    let prefix = input.prefix.clone().unwrap_or_default();
     let mut buckets = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -33,11 +43,12 @@ pub async fn list(s3: &NimbusS3, req: S3Request<ListBucketsInput>) -> S3Result<S
         let mut saw_file = false;
         for entry in page.items {
             match entry {
-                Entry::Folder(f) if is_bucket_name(&f.path) => buckets.push(Bucket {
-                    name: Some(f.path.clone()),
-                    creation_date: Some(s3_time(f.created_at)),
-                    bucket_region: None,
-                }),
+                Entry::Folder(f) if is_bucket_name(&f.path) && f.path > after && f.path.starts_with(&prefix) => buckets
+                    .push(Bucket {
+                        name: Some(f.path.clone()),
+                        creation_date: Some(s3_time(f.created_at)),
+                        bucket_region: None,
+                    }),
                 Entry::Folder(_) => {}
                 // Folders come first: once files start, there are no more buckets.
                 Entry::File(_) => saw_file = true,
@@ -48,8 +59,16 @@ pub async fn list(s3: &NimbusS3, req: S3Request<ListBucketsInput>) -> S3Result<S
             _ => break,
         }
     }
+    let more = buckets.len() > max;
+    buckets.truncate(max);
+    let next = buckets.last().and_then(|b| b.name.clone()).filter(|_| more);
     let owner = Owner { display_name: Some(who.user.username.clone()), id: Some(who.user.id.clone()) };
-    let output = ListBucketsOutput { buckets: Some(buckets), owner: Some(owner), ..Default::default() };
+    let output = ListBucketsOutput {
+        buckets: Some(buckets),
+        owner: Some(owner),
+        continuation_token: next,
+        prefix: input.prefix.clone(),
+    };
     Ok(S3Response::new(output))
 }
 

@@ -49,6 +49,10 @@ async fn walk(s3: &NimbusS3, who: &Principal, w: &Walk<'_>) -> S3Result<Listed> 
     let path_prefix = format!("{base}{}", w.prefix);
     let mut after = if w.after.is_empty() { String::new() } else { format!("{base}{}", w.after) };
     let count = |o: &Listed| o.objects.len() + o.prefixes.len();
+    if w.max == 0 {
+        // Asked for nothing: nothing is left out (S3 says not truncated).
+        return Ok(out);
+    }
     'pages: loop {
         let batch =
             s3.services.files.list_objects(who, &path_prefix, &after, BATCH).await.map_err(on(Subject::Bucket))?;
