@@ -36,6 +36,10 @@ pub struct File {
     pub modified_at: String,
     pub owner: UserRef,
     pub permission: Permission,
+    /// True once a read or the scrub found the stored bytes damaged: downloads are
+    /// refused (409 `content_damaged`) until the same bytes are uploaded again.
+    #[serde(default)]
+    pub damaged: bool,
 }
 
 /// `{"file": {...}}`.

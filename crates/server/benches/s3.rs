@@ -144,6 +144,7 @@ async fn main() {
     let r = run(&reference, "bench", &big, small).await;
     let n = run(&nimbus, "bench", &big, small).await;
     let _ = child.kill();
+    let _ = child.wait();
 
     let row = |what: &str, nimbus: Duration, reference: Duration| {
         println!(
@@ -156,7 +157,7 @@ async fn main() {
     println!("S3 API, Nimbus (SQLite + local disk) vs s3s-fs, same client, loopback, release build:");
     println!("  {:<34} {:>12} {:>12}   {:>6}", "workload", "Nimbus", "s3s-fs", "ratio");
     row(&format!("PUT one {mib} MiB object"), n.put_big, r.put_big);
-    row(&format!("GET it back"), n.get_big, r.get_big);
+    row("GET it back", n.get_big, r.get_big);
     row(&format!("PUT {small} objects of 3.4 KB, one by one"), n.small_puts, r.small_puts);
     row(&format!("ListObjectsV2 of those {small} keys"), n.list, r.list);
     let mibs = |d: Duration| mib as f64 / d.as_secs_f64();

@@ -41,6 +41,9 @@ pub enum AdminCommand {
     Demote { username: String },
     /// List users with quota and usage.
     List,
+    /// Re-hash every stored content now (not only those due), mark what is damaged, and
+    /// list the files whose bytes are damaged.
+    Scrub,
 }
 
 fn parse_size_arg(text: &str) -> Result<u64, String> {
@@ -123,6 +126,24 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Demote { username } => {
             let u = find(username).await?;
             admin.apply(&u.id, AdminPatch { is_admin: Some(false), ..Default::default() }).await?
+        }
+        AdminCommand::Scrub => {
+            let stores = crate::app::open_stores(&config, meta.clone()).await?;
+            let report = crate::services::Scrubber::new(meta.clone(), stores).pass(0).await?;
+            println!(
+                "checked {} contents ({}), {} newly damaged",
+                report.checked,
+                format_byte_size(report.bytes),
+                report.damaged
+            );
+            let damaged = meta.damaged_files(10_000).await?;
+            for f in &damaged {
+                println!("damaged: {}/{} (sha256 {}, since {})", f.username, f.path, f.sha256, f.damaged_at.rfc3339());
+            }
+            if damaged.is_empty() {
+                println!("no damaged files");
+            }
+            return Ok(());
         }
         AdminCommand::List => {
             let mut after: Option<String> = None;

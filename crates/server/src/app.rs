@@ -28,18 +28,7 @@ impl App {
             .await
             .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
         let meta: Arc<dyn MetaStore> = Arc::new(SqlMetaStore::connect(&config.database_url()).await?);
-        let blobs: Arc<dyn BlobStore> = match config.blob_backend()? {
-            BlobBackend::Local(root) => Arc::new(
-                LocalBlobStore::open(&root).await.with_context(|| format!("opening blob store {}", root.display()))?,
-            ),
-            BlobBackend::S3(loc) => {
-                let store = S3BlobStore::new("s3", &loc).context("configuring the S3 blob store")?;
-                store.ping().await.with_context(|| format!("reaching bucket {} at {}", loc.bucket, loc.endpoint))?;
-                Arc::new(store)
-            }
-        };
-        let secrets = secret_box(&config).await?;
-        let stores = BlobStores::new(blobs, meta.clone(), secrets);
+        let stores = open_stores(&config, meta.clone()).await?;
 
         let sweeper = Sweeper::new(meta.clone(), stores.clone());
         let (temps, orphans) =
@@ -111,6 +100,8 @@ impl App {
         let indexer = tokio::spawn(self.state.services.car_indexer.clone().run(interval));
         let expiry = tokio::spawn(expire_uploads(self.state.services.files.clone(), interval));
         let md5_filler = tokio::spawn(self.state.services.md5_filler.clone().run());
+        let scrub_rate = self.state.config.scrub_bytes_per_sec;
+        let scrubber = (scrub_rate > 0).then(|| tokio::spawn(self.state.services.scrubber.clone().run(scrub_rate)));
         let meter = self.state.services.meter.clone();
         let metering = tokio::spawn(meter.clone().run(Duration::from_secs(2)));
         let limits = crate::http::serve::ConnectionLimits {
@@ -125,11 +116,31 @@ impl App {
         indexer.abort();
         expiry.abort();
         md5_filler.abort();
+        if let Some(s) = scrubber {
+            s.abort();
+        }
         metering.abort();
         // Counted but unwritten usage must survive a clean shutdown.
         meter.flush().await;
         served.context("serving HTTP")
     }
+}
+
+/// The configured blob store (and users' own buckets through it), as the server and
+/// `nimbus admin scrub` open them.
+pub async fn open_stores(config: &Config, meta: Arc<dyn MetaStore>) -> anyhow::Result<BlobStores> {
+    let blobs: Arc<dyn BlobStore> = match config.blob_backend()? {
+        BlobBackend::Local(root) => Arc::new(
+            LocalBlobStore::open(&root).await.with_context(|| format!("opening blob store {}", root.display()))?,
+        ),
+        BlobBackend::S3(loc) => {
+            let store = S3BlobStore::new("s3", &loc).context("configuring the S3 blob store")?;
+            store.ping().await.with_context(|| format!("reaching bucket {} at {}", loc.bucket, loc.endpoint))?;
+            Arc::new(store)
+        }
+    };
+    let secrets = secret_box(config).await?;
+    Ok(BlobStores::new(blobs, meta, secrets))
 }
 
 /// The root URL put into public links and signed URLs: `public_url`, else the address

@@ -72,6 +72,10 @@ pub enum Error {
     UnsupportedMediaType,
     #[error("the upload would exceed the quota")]
     QuotaExceeded,
+    /// The stored bytes no longer match their SHA-256 (found by a read or the scrub):
+    /// they are not served. Uploading the same bytes again heals the file.
+    #[error("this file's stored bytes are damaged and cannot be served; upload it again to restore it")]
+    ContentDamaged,
     /// The server's own storage is full (ENOSPC, EDQUOT, SQLite's "disk is full"): an
     /// answer to give (507), not a crash; it passes when space is freed.
     #[error("the server is out of storage space")]

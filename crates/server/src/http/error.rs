@@ -50,6 +50,9 @@ impl ApiError {
             Error::BadRequest(_) => (S::BAD_REQUEST, "bad_request", msg),
             Error::UnsupportedMediaType => (S::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", msg),
             Error::QuotaExceeded => (S::INSUFFICIENT_STORAGE, "quota_exceeded", msg),
+            // The file's state, not the request, stands in the way: 409, and the message
+            // says how to get out of it.
+            Error::ContentDamaged => (S::CONFLICT, "content_damaged", msg),
             Error::InsufficientStorage => (S::INSUFFICIENT_STORAGE, "insufficient_storage", msg),
             Error::RateLimited { .. } => (S::TOO_MANY_REQUESTS, "rate_limited", msg),
             Error::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal", "internal error".into()),

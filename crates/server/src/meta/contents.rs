@@ -2,7 +2,8 @@
 //! references any more.
 
 use super::sql::{SqlMetaStore, from_row, get_str};
-use super::{CarJob, Md5Job, ReclaimedBlob};
+use super::{CarJob, DamagedFile, Md5Job, ReclaimedBlob, ScrubJob};
+use crate::domain::Timestamp;
 use crate::error::Result;
 use async_trait::async_trait;
 
@@ -23,6 +24,14 @@ pub trait ContentMeta {
     async fn blob_key_in_use(&self, blob_key: &str) -> Result<bool>;
     /// Whether any content (live, or awaiting reclamation) is kept in `store`.
     async fn store_in_use(&self, store: &str) -> Result<bool>;
+    /// Records that a content's stored bytes do not match its SHA-256 (once: the first
+    /// finding's time is kept).
+    async fn mark_damaged(&self, content_id: &str, now: Timestamp) -> Result<()>;
+    /// Referenced, undamaged contents not scrubbed since `before`, least recently first.
+    async fn contents_to_scrub(&self, before: Timestamp, limit: u32) -> Result<Vec<ScrubJob>>;
+    async fn set_scrubbed(&self, content_id: &str, now: Timestamp) -> Result<()>;
+    /// Files whose content is damaged, by owner and path.
+    async fn damaged_files(&self, limit: u32) -> Result<Vec<DamagedFile>>;
     /// Referenced contents stored before MD5s were kept (S3 ETags need them).
     async fn contents_missing_md5(&self, limit: u32) -> Result<Vec<Md5Job>>;
     async fn set_md5(&self, content_id: &str, md5: &str) -> Result<()>;
@@ -74,9 +83,53 @@ impl ContentMeta for SqlMetaStore {
         Ok(row.is_some())
     }
 
+    async fn mark_damaged(&self, content_id: &str, now: Timestamp) -> Result<()> {
+        sqlx::query("UPDATE contents SET damaged_at = $1 WHERE id = $2 AND damaged_at IS NULL")
+            .bind(now.0)
+            .bind(content_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn contents_to_scrub(&self, before: Timestamp, limit: u32) -> Result<Vec<ScrubJob>> {
+        let rows = sqlx::query(
+            "SELECT id, store, blob_key, sha256, size FROM contents \
+             WHERE refcount > 0 AND damaged_at IS NULL AND (scrubbed_at IS NULL OR scrubbed_at < $1) \
+             ORDER BY COALESCE(scrubbed_at, 0), id LIMIT $2",
+        )
+        .bind(before.0)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    async fn set_scrubbed(&self, content_id: &str, now: Timestamp) -> Result<()> {
+        sqlx::query("UPDATE contents SET scrubbed_at = $1 WHERE id = $2")
+            .bind(now.0)
+            .bind(content_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn damaged_files(&self, limit: u32) -> Result<Vec<DamagedFile>> {
+        let rows = sqlx::query(
+            "SELECT u.username, f.path, c.sha256, c.damaged_at FROM files f \
+             JOIN contents c ON c.id = f.content_id JOIN users u ON u.id = f.owner_id \
+             WHERE c.damaged_at IS NOT NULL ORDER BY u.username, f.path LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+
     async fn contents_missing_md5(&self, limit: u32) -> Result<Vec<Md5Job>> {
         let rows = sqlx::query(
             "SELECT id, store, blob_key, sha256, size FROM contents WHERE md5 IS NULL AND refcount > 0 \
+             AND damaged_at IS NULL \
              ORDER BY created_at LIMIT $1",
         )
         .bind(i64::from(limit))

@@ -82,7 +82,7 @@ macro_rules! file_columns {
     () => {
         "f.id, f.owner_id, u.username AS owner_username, f.path, f.size, f.content_type, \
          c.sha256, c.cid, c.car_cid, c.car_size, f.content_id, c.store, c.blob_key, f.created_at, f.updated_at, \
-         f.modified_at, c.md5, f.s3_etag, f.user_metadata"
+         f.modified_at, c.md5, f.s3_etag, f.user_metadata, c.damaged_at"
     };
 }
 pub(super) use file_columns;
@@ -379,7 +379,9 @@ pub(super) struct StagedContent<'a> {
 }
 
 /// Takes a reference on content: revives or shares an existing row with the same bytes
-/// in the same store, or inserts one pointing at the staged blob. Returns the content id
+/// in the same store, or inserts one pointing at the staged blob. Damaged content is
+/// healed: the row takes the new, intact blob (the damaged one becomes an orphan, which
+/// the start-up scan removes). Returns the content id
 /// and, when the bytes were already stored, the staged blob's key (now redundant).
 pub(super) async fn reference_content(
     tx: &mut Tx,
@@ -390,7 +392,9 @@ pub(super) async fn reference_content(
         "INSERT INTO contents (id, store, sha256, size, blob_key, refcount, created_at, cid, md5) \
          VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8) \
          ON CONFLICT (store, sha256) DO UPDATE SET refcount = contents.refcount + 1, \
-         md5 = COALESCE(contents.md5, excluded.md5) \
+         md5 = COALESCE(contents.md5, excluded.md5), \
+         blob_key = CASE WHEN contents.damaged_at IS NULL THEN contents.blob_key ELSE excluded.blob_key END, \
+         damaged_at = NULL \
          RETURNING id, blob_key",
     )
     .bind(new_id())

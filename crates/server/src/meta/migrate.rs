@@ -19,6 +19,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (10, "upload_leases", include_str!("../../migrations/sqlite/0010_upload_leases.sql")),
     (11, "webdav", include_str!("../../migrations/sqlite/0011_webdav.sql")),
     (12, "s3", include_str!("../../migrations/sqlite/0012_s3.sql")),
+    (13, "damage", include_str!("../../migrations/sqlite/0013_damage.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -33,6 +34,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (10, "upload_leases", include_str!("../../migrations/postgres/0010_upload_leases.sql")),
     (11, "webdav", include_str!("../../migrations/postgres/0011_webdav.sql")),
     (12, "s3", include_str!("../../migrations/postgres/0012_s3.sql")),
+    (13, "damage", include_str!("../../migrations/postgres/0013_damage.sql")),
 ];
 
 pub async fn run(pool: &AnyPool, backend: Backend) -> anyhow::Result<()> {

@@ -149,6 +149,8 @@ pub struct FileRecord {
     /// See [`ObjectAttributes`].
     pub s3_etag: Option<String>,
     pub user_metadata: Option<String>,
+    /// When a read or the scrub found the stored bytes damaged; `None` while intact.
+    pub damaged_at: Option<Timestamp>,
 }
 
 impl FileRecord {
@@ -219,6 +221,26 @@ pub struct CarJob {
     pub blob_key: String,
     pub cid: String,
     pub size: i64,
+}
+
+/// A stored content to re-hash (scrub).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ScrubJob {
+    #[sqlx(rename = "id")]
+    pub content_id: String,
+    pub store: String,
+    pub blob_key: String,
+    pub sha256: String,
+    pub size: i64,
+}
+
+/// A file whose content is damaged, as the admin is told.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DamagedFile {
+    pub username: String,
+    pub path: String,
+    pub sha256: String,
+    pub damaged_at: Timestamp,
 }
 
 /// A content whose MD5 was not computed when it was stored.

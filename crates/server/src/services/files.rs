@@ -298,6 +298,10 @@ impl Files {
             RangeSpec::Partial(r) => (r, true),
             RangeSpec::Unsatisfiable => return Err(Error::RangeNotSatisfiable { size }),
         };
+        if file.damaged_at.is_some() && !req.head_only {
+            // Quarantined: its bytes are known bad, whole or in part.
+            return Err(Error::ContentDamaged);
+        }
         let body = if req.head_only {
             None
         } else {
@@ -305,7 +309,8 @@ impl Files {
             let mut stream = store.read(&file.blob_key, range.clone()).await?;
             if !partial {
                 // A range cannot be checked against the whole file's hash (see README).
-                stream = super::verify::verified(stream, &file.sha256, &file.id);
+                let report = super::verify::report_to(self.meta.clone(), &file.content_id);
+                stream = super::verify::verified(stream, &file.sha256, &file.id, report);
             }
             Some(self.meter.meter_download(charge_to, stream))
         };

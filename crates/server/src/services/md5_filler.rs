@@ -25,7 +25,8 @@ impl Md5Filler {
             let store = self.stores.by_name(&job.store).await?;
             let source = store.read(&job.blob_key, 0..job.size.max(0) as u64).await?;
             // Checked against the SHA-256 it was stored with: a damaged blob gets no MD5.
-            let mut bytes = super::verify::verified(source, &job.sha256, &job.content_id);
+            let report = super::verify::report_to(self.meta.clone(), &job.content_id);
+            let mut bytes = super::verify::verified(source, &job.sha256, &job.content_id, report);
             let mut md5 = <md5::Md5 as md5::Digest>::new();
             while let Some(chunk) = bytes.next().await {
                 md5::Digest::update(&mut md5, &chunk?);

@@ -20,6 +20,7 @@ mod multipart;
 pub mod paging;
 pub mod passwords;
 mod reset;
+mod scrub;
 pub mod secrets;
 mod sharing;
 pub mod signing;
@@ -45,6 +46,7 @@ pub use messages::{MessagePage, Messages};
 pub use multipart::{MAX_PART_NUMBER, NewMultipart, PartStored};
 pub use paging::Page;
 pub use reset::PasswordReset;
+pub use scrub::{ScrubReport, Scrubber};
 pub use sharing::{ShareTarget, SharedPage, Sharing};
 pub use signing::Signer;
 pub use sweeper::Sweeper;
@@ -109,6 +111,7 @@ pub struct Services {
     pub avatars: Avatars,
     pub car_indexer: CarIndexer,
     pub md5_filler: Md5Filler,
+    pub scrubber: Scrubber,
     pub meta: Arc<dyn MetaStore>,
     pub blobs: Arc<dyn BlobStore>,
 }
@@ -141,6 +144,7 @@ impl Services {
             files,
             car_indexer: CarIndexer::new(meta.clone(), stores.clone(), car_wakeup),
             md5_filler: Md5Filler::new(meta.clone(), stores.clone()),
+            scrubber: Scrubber::new(meta.clone(), stores.clone()),
             access_keys: AccessKeys::new(meta.clone(), stores.secrets().clone()),
             user_buckets: UserBuckets::new(meta.clone(), stores.clone(), settings.allow_private_storage_endpoints),
             meta,

@@ -8,10 +8,12 @@ use super::upload::delete_in_background;
 use super::{Files, Principal, PutRequest, Written};
 use crate::domain::{FilePath, PrefixRange, Timestamp, new_id};
 use crate::error::{Error, Result};
+use crate::meta::MetaStore;
 use crate::meta::{MultipartPartRecord, MultipartUploadRecord, ObjectAttributes, StagedPart, WriteMode};
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt, TryStreamExt};
+use std::sync::Arc;
 
 /// S3's limit on part numbers.
 pub const MAX_PART_NUMBER: i64 = 10_000;
@@ -158,9 +160,11 @@ impl Files {
         let total: i64 = parts.iter().map(|p| p.size).sum();
         // Each part is read back verified against its SHA-256, so a rotten part fails
         // the completion instead of becoming part of the file.
-        let stores = self.stores.clone();
-        let body: BoxStream<'static, Result<Bytes>> =
-            futures_util::stream::iter(parts).then(move |part| read_part(stores.clone(), part)).try_flatten().boxed();
+        let (stores, meta) = (self.stores.clone(), self.meta.clone());
+        let body: BoxStream<'static, Result<Bytes>> = futures_util::stream::iter(parts)
+            .then(move |part| read_part(stores.clone(), meta.clone(), part))
+            .try_flatten()
+            .boxed();
         let req = PutRequest {
             content_type: upload.content_type.clone(),
             declared_len: Some(total as u64),
@@ -173,9 +177,14 @@ impl Files {
 }
 
 /// A stored part's bytes, checked against its SHA-256 as they stream.
-async fn read_part(stores: super::BlobStores, part: MultipartPartRecord) -> Result<BoxStream<'static, Result<Bytes>>> {
+async fn read_part(
+    stores: super::BlobStores,
+    meta: Arc<dyn MetaStore>,
+    part: MultipartPartRecord,
+) -> Result<BoxStream<'static, Result<Bytes>>> {
     let store = stores.by_name(&part.store).await?;
     let bytes = store.read(&part.blob_key, 0..part.size as u64).await?;
     let id = format!("part {} of upload {}", part.part_number, part.upload_id);
-    Ok(super::verify::verified(bytes, &part.sha256, &id).map_err(Error::from).boxed())
+    let report = super::verify::report_to(meta, &part.content_id);
+    Ok(super::verify::verified(bytes, &part.sha256, &id, report).map_err(Error::from).boxed())
 }

@@ -122,4 +122,66 @@ async fn a_rotten_blob_is_not_served_whole() {
         Ok(b) => assert_ne!(b.as_ref(), stored.as_slice(), "the damaged bytes were delivered as a whole file"),
         Err(e) => assert!(e.is_body() || e.is_decode(), "{e}"),
     }
+
+    // The content is now quarantined: marked damaged in the file's metadata, and no
+    // download of any of it (whole or a range) is served any more.
+    let id = c.list_files(None, None, None).await.unwrap().items[0].id.clone();
+    let mut damaged = false;
+    for _ in 0..100 {
+        damaged = c.file(&id).await.unwrap().damaged;
+        if damaged {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(damaged, "the file is reported damaged");
+    let whole = s.anon.request(reqwest::Method::GET, "/api/v1/fs/precious.bin").send().await.unwrap();
+    assert_eq!(whole.status(), 401, "(a stranger still learns nothing)");
+    let (status, body) = crate::common::code(c.get_path("precious.bin").await);
+    assert_eq!((status, body.contains("content_damaged")), (409, true), "{body}");
+    let ranged =
+        c.request(reqwest::Method::GET, "/api/v1/fs/precious.bin").header("range", "bytes=0-99").send().await.unwrap();
+    assert_eq!(ranged.status(), 409);
+
+    // Uploading the same bytes again (anywhere) heals it: the file is served again.
+    c.put("copy-from-backup.bin", data.clone(), &nimbus_client::PutOptions::default()).await.unwrap();
+    assert!(!c.file(&id).await.unwrap().damaged);
+    assert_eq!(c.get_path_bytes("precious.bin").await.unwrap().as_ref(), data.as_slice());
+}
+
+/// The scrub finds damage nobody has read yet: `nimbus admin scrub` re-hashes every
+/// stored content and lists the damaged files, which the API then reports.
+#[tokio::test]
+async fn the_scrub_finds_a_rotten_blob_before_anyone_reads_it() {
+    crate::needs_backend!();
+    let s = crate::common::TestServer::start_with(|c| c.scrub_bytes_per_sec = 0).await;
+    let c = s.user("alice").await;
+    c.put("fine.txt", b"nothing wrong here".to_vec(), &nimbus_client::PutOptions::default()).await.unwrap();
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i % 241) as u8).collect();
+    let (rotten, _) = c.put("photos/rotten.bin", data.clone(), &nimbus_client::PutOptions::default()).await.unwrap();
+    let blob = crate::common::blob_files(&s)
+        .into_iter()
+        .find(|p| std::fs::metadata(p).unwrap().len() == data.len() as u64)
+        .unwrap();
+    let mut stored = std::fs::read(&blob).unwrap();
+    stored[123_456] ^= 0x80;
+    std::fs::write(&blob, &stored).unwrap();
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nimbus"))
+        .args(["admin", "--data-dir"])
+        .arg(s.data_dir())
+        .arg("--database-url")
+        .arg(s.config.database_url())
+        .arg("scrub")
+        .env("RUST_LOG", "error")
+        .env_remove("NIMBUS_CONFIG")
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("checked 2 contents") && text.contains("1 newly damaged"), "{text}");
+    assert!(text.contains("damaged: alice/photos/rotten.bin"), "{text}");
+    assert!(c.file(&rotten.id).await.unwrap().damaged);
+    assert_eq!(crate::common::code(c.get_path("photos/rotten.bin").await).0, 409);
+    assert_eq!(c.get_path_bytes("fine.txt").await.unwrap().as_ref(), b"nothing wrong here");
 }

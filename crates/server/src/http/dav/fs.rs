@@ -75,6 +75,8 @@ pub fn fs_error(e: Error) -> FsError {
         Error::QuotaExceeded | Error::InsufficientStorage => FsError::InsufficientStorage,
         Error::PayloadTooLarge { .. } => FsError::TooLarge,
         Error::Forbidden | Error::Validation(_) | Error::BadRequest(_) => FsError::Forbidden,
+        // Damaged content is refused, not failed: nothing a retry would change.
+        Error::ContentDamaged => FsError::Forbidden,
         other => {
             tracing::warn!(error = %other, "WebDAV operation failed");
             FsError::GeneralFailure

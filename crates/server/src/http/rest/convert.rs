@@ -30,6 +30,7 @@ pub fn file(f: &FileRecord, permission: Permission) -> File {
         created_at: f.created_at.rfc3339(),
         updated_at: f.updated_at.rfc3339(),
         modified_at: f.modified_at.rfc3339(),
+        damaged: f.damaged_at.is_some(),
         owner: UserRef { id: f.owner_id.clone(), username: f.owner_username.clone() },
         permission,
     }

@@ -44,6 +44,7 @@ pub fn s3_error(e: Error, subject: Subject) -> S3Error {
         }
         Error::InsufficientStorage => custom("InsufficientStorage", StatusCode::INSUFFICIENT_STORAGE, message),
         Error::RateLimited { .. } => S3Error::new(S3ErrorCode::SlowDown),
+        Error::ContentDamaged => custom("ContentDamaged", StatusCode::CONFLICT, message),
         Error::Validation(fields) => {
             let detail: Vec<String> = fields.iter().map(|(k, v)| format!("{k} {v}")).collect();
             S3Error::with_message(S3ErrorCode::InvalidArgument, detail.join("; "))
