@@ -124,3 +124,37 @@ async fn a_stalled_body_is_ended_and_a_slow_moving_one_is_not() {
     assert_eq!(&answer, b"HTTP/1.1 201");
     assert_eq!(c.get_path_bytes("slow.bin").await.unwrap(), "slow".repeat(10));
 }
+
+/// A part whose headers run on and on is refused once they pass 16 KiB, instead of being
+/// buffered whole; nothing of the request is stored, and ordinary parts still go in.
+#[tokio::test]
+async fn a_multipart_part_with_huge_headers_is_refused() {
+    crate::needs_backend!();
+    let s = TestServer::start().await;
+    let c = s.user("alice").await;
+    let mut body =
+        b"--B0UNDARY\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\nX-Padding: ".to_vec();
+    body.extend(std::iter::repeat_n(b'p', 1 << 20));
+    body.extend_from_slice(b"\r\n\r\nhello\r\n--B0UNDARY--\r\n");
+    let r = c
+        .request(reqwest::Method::POST, "/api/v1/files")
+        .header("content-type", "multipart/form-data; boundary=B0UNDARY")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let text = r.text().await.unwrap();
+    assert!(text.contains("headers are larger than 16 KiB"), "{text}");
+    assert!(c.list_files(None, None, None).await.unwrap().items.is_empty());
+
+    let ok = b"--B0UNDARY\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\nhello\r\n--B0UNDARY--\r\n";
+    let r = c
+        .request(reqwest::Method::POST, "/api/v1/files")
+        .header("content-type", "multipart/form-data; boundary=B0UNDARY")
+        .body(ok.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+}

@@ -2,6 +2,7 @@
 //! download. Each handler parses, makes one file-service call, and maps the answer.
 
 use super::convert;
+use super::part_headers;
 use crate::domain::{FilePath, Timestamp};
 use crate::error::Error;
 use crate::http::AppState;
@@ -15,7 +16,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use futures_util::TryStreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use nimbus_api::{
     CopyFileRequest, Entry, ErrorBody, File, FileEnvelope, MoveFileRequest, OnConflict, Page, Permission,
 };
@@ -41,6 +42,12 @@ struct MultipartParts {
 }
 
 fn malformed(e: multer::Error) -> Error {
+    // Our own refusals (a part header limit, a broken-off body) come back wrapped: say them.
+    if let multer::Error::StreamReadFailed(inner) = &e
+        && let Some(Error::BadRequest(message)) = inner.downcast_ref::<Error>()
+    {
+        return Error::BadRequest(message.clone());
+    }
     Error::BadRequest(format!("malformed multipart: {e}"))
 }
 
@@ -94,7 +101,18 @@ pub async fn upload_files(
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let boundary = multer::parse_boundary(content_type)
         .map_err(|_| Error::BadRequest("expected a multipart/form-data body with a boundary".into()))?;
-    let form = multer::Multipart::new(body.into_data_stream(), boundary);
+    let mut guard = part_headers::PartHeaderGuard::new(&boundary);
+    let stream = body.into_data_stream().map(move |chunk| match chunk {
+        Ok(bytes) => match guard.feed(&bytes) {
+            Ok(()) => Ok(bytes),
+            Err(()) => Err(Error::BadRequest(format!(
+                "a part's headers are larger than {} KiB",
+                part_headers::MAX_PART_HEADER_BYTES >> 10
+            ))),
+        },
+        Err(e) => Err(Error::BadRequest(format!("upload interrupted: {e}"))),
+    });
+    let form = multer::Multipart::new(stream, boundary);
     let mode = match q.on_conflict.unwrap_or_default() {
         OnConflict::Fail => WriteMode::Fail,
         OnConflict::Rename => WriteMode::Rename,

@@ -13,6 +13,7 @@ mod fs;
 mod links;
 mod me;
 mod messages;
+mod part_headers;
 mod profiles;
 mod shares;
 mod usage;
