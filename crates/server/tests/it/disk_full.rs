@@ -82,8 +82,26 @@ async fn a_full_disk_is_507_and_passes_when_space_is_freed() {
     assert_eq!(append.status().unwrap(), 507, "{append}");
     assert_eq!(c.upload_offset(&loc).await.unwrap().0, 0);
 
+    // Now fill the very last bytes (as another program on the disk would): reads and a
+    // delete still work at 100 % full, so a user can always make room.
+    let filler = root.join("filler");
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let block = vec![0u8; 64 << 10];
+        while f.write_all(&block).is_ok() {}
+        let mut byte = [0u8; 1];
+        while f.write_all(&byte).is_ok() {
+            byte[0] ^= 1;
+        }
+        let _ = f.sync_all();
+    }
+    assert_eq!(c.get_path_bytes(&stored[0]).await.unwrap().len(), 4 * MIB, "reads work on a full disk");
+    c.delete_path(&stored[0]).await.expect("a delete works on a full disk");
+    std::fs::remove_file(&filler).unwrap();
+
     // Space freed: uploads work again, with no restart.
-    for name in stored.iter().take(2) {
+    for name in stored.iter().skip(1).take(1) {
         c.delete_path(name).await.unwrap();
     }
     let again: Vec<u8> = vec![5u8; 4 * MIB];
