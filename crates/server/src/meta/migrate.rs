@@ -20,6 +20,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (11, "webdav", include_str!("../../migrations/sqlite/0011_webdav.sql")),
     (12, "s3", include_str!("../../migrations/sqlite/0012_s3.sql")),
     (13, "damage", include_str!("../../migrations/sqlite/0013_damage.sql")),
+    (14, "activity", include_str!("../../migrations/sqlite/0014_activity.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -35,6 +36,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (11, "webdav", include_str!("../../migrations/postgres/0011_webdav.sql")),
     (12, "s3", include_str!("../../migrations/postgres/0012_s3.sql")),
     (13, "damage", include_str!("../../migrations/postgres/0013_damage.sql")),
+    (14, "activity", include_str!("../../migrations/postgres/0014_activity.sql")),
 ];
 
 pub async fn run(pool: &AnyPool, backend: Backend) -> anyhow::Result<()> {

@@ -13,6 +13,8 @@ pub trait SessionMeta {
     async fn create_session(&self, session: &SessionRecord) -> Result<()>;
     /// The session with this token hash and its user, expired or not.
     async fn session_by_token_hash(&self, token_hash: &str) -> Result<Option<(SessionRecord, UserRecord)>>;
+    /// When session `id` began, if it exists.
+    async fn session_started(&self, id: &str) -> Result<Option<Timestamp>>;
     /// Returns whether a session was deleted.
     async fn delete_session(&self, id: &str) -> Result<bool>;
     /// Removes sessions that expired before `now`; returns how many.
@@ -35,6 +37,14 @@ impl SessionMeta for SqlMetaStore {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    async fn session_started(&self, id: &str) -> Result<Option<Timestamp>> {
+        let at: Option<i64> = sqlx::query_scalar("SELECT created_at FROM sessions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(at.map(Timestamp))
     }
 
     async fn session_by_token_hash(&self, hash: &str) -> Result<Option<(SessionRecord, UserRecord)>> {

@@ -2,6 +2,7 @@
 
 use super::sql::{SqlMetaStore, from_row};
 use super::*;
+use crate::domain::Timestamp;
 use crate::error::Result;
 use async_trait::async_trait;
 
@@ -13,6 +14,17 @@ pub trait UsageMeta {
     /// Daily rows from `since_day` (inclusive) on, by day.
     async fn daily_usage(&self, user_id: &str, since_day: &str) -> Result<Vec<DailyUsage>>;
     async fn add_active_seconds(&self, user_id: &str, seconds: i64) -> Result<()>;
+    /// Credits a report of `seconds` from `session_key`, capped at the time since that
+    /// session's previous report (or since `since` for its first), and returns what was
+    /// credited. Concurrent reports from one session cannot both claim the same time.
+    async fn credit_activity(
+        &self,
+        user_id: &str,
+        session_key: &str,
+        seconds: i64,
+        since: Timestamp,
+        now: Timestamp,
+    ) -> Result<i64>;
     /// Sets the quota unless it is below what the user stores; false if it was.
     async fn set_plan(&self, user_id: &str, quota_bytes: i64) -> Result<bool>;
 }
@@ -57,6 +69,58 @@ impl UsageMeta for SqlMetaStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(from_row).collect()
+    }
+
+    async fn credit_activity(
+        &self,
+        user_id: &str,
+        key: &str,
+        seconds: i64,
+        since: Timestamp,
+        now: Timestamp,
+    ) -> Result<i64> {
+        for _ in 0..10 {
+            let mut tx = self.begin().await?;
+            let last: Option<i64> = sqlx::query_scalar("SELECT last_at FROM activity_reports WHERE session_key = $1")
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let moved = match last {
+                // Only if nobody else moved it meanwhile (PostgreSQL runs these in parallel).
+                Some(prev) => {
+                    sqlx::query("UPDATE activity_reports SET last_at = $1 WHERE session_key = $2 AND last_at = $3")
+                        .bind(now.0.max(prev))
+                        .bind(key)
+                        .bind(prev)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected()
+                }
+                None => sqlx::query(
+                    "INSERT INTO activity_reports (session_key, user_id, last_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (session_key) DO NOTHING",
+                )
+                .bind(key)
+                .bind(user_id)
+                .bind(now.0)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected(),
+            };
+            if moved == 0 {
+                continue;
+            }
+            let elapsed_secs = (now.0 - last.unwrap_or(since.0)).max(0) / 1_000_000;
+            let credit = seconds.min(elapsed_secs);
+            sqlx::query("UPDATE users SET active_seconds = active_seconds + $1 WHERE id = $2")
+                .bind(credit)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            return Ok(credit);
+        }
+        Err(crate::error::Error::Conflict("another activity report of this session is in progress".into()))
     }
 
     async fn add_active_seconds(&self, user_id: &str, secs: i64) -> Result<()> {

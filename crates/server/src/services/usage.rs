@@ -160,11 +160,16 @@ impl Usage {
         self.report(&who.user).await
     }
 
-    pub async fn add_activity(&self, who: &Principal, seconds: i64) -> Result<()> {
+    /// Adds app-reported active time, at most the wall-clock time since this session's
+    /// previous report (for its first, since the session began; for credentials without a
+    /// session start, nothing until the next report). Returns the seconds credited.
+    pub async fn add_activity(&self, who: &Principal, seconds: i64) -> Result<i64> {
         if !(1..=3600).contains(&seconds) {
             return Err(Error::invalid("seconds", "must be between 1 and 3600"));
         }
-        self.meta.add_active_seconds(&who.user.id, seconds).await
+        let now = crate::domain::Timestamp::now();
+        let since = self.meta.session_started(&who.session_id).await?.unwrap_or(now);
+        self.meta.credit_activity(&who.user.id, &who.session_id, seconds, since, now).await
     }
 }
 

@@ -168,7 +168,8 @@ async fn counters_survive_a_clean_shutdown() {
     let s = s.restart().await;
     let c = s.anon.login("pia", crate::common::PASSWORD).await.unwrap().0;
     let after = c.usage().await.unwrap();
-    assert_eq!((after.uploaded_bytes, after.downloaded_bytes, after.active_seconds), (12_345, 12_345, 42));
+    assert_eq!((after.uploaded_bytes, after.downloaded_bytes), (12_345, 12_345));
+    assert_eq!(after.active_seconds, before.active_seconds);
     assert_eq!(after.daily, before.daily);
 }
 
@@ -199,7 +200,32 @@ async fn plans_and_activity_are_validated() {
         .await
         .unwrap();
     assert_eq!(r.status(), 422);
+}
+
+/// Reported active time cannot be inflated: a session is credited at most the wall-clock
+/// time since its previous report (since its login for the first), whatever it claims.
+#[tokio::test]
+async fn active_time_never_outruns_the_clock() {
+    crate::needs_backend!();
+    let s = TestServer::start().await;
+    let c = s.user("tim").await;
+    let started = std::time::Instant::now();
+    for _ in 0..3 {
+        c.add_activity(3600).await.unwrap();
+    }
+    let claimed = c.usage().await.unwrap().active_seconds;
+    assert!(claimed <= started.elapsed().as_secs() + 1, "three claims of an hour in a moment gave {claimed} s");
+
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     c.add_activity(3600).await.unwrap();
+    let after = c.usage().await.unwrap().active_seconds;
+    assert!((claimed + 2..=claimed + 3).contains(&after), "two seconds later, two are credited ({claimed} → {after})");
+    // A report smaller than the time elapsed is credited as reported.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     c.add_activity(1).await.unwrap();
-    assert_eq!(c.usage().await.unwrap().active_seconds, 3601);
+    assert_eq!(c.usage().await.unwrap().active_seconds, after + 1);
+    // Another login is another session, but also starts from its own login.
+    let other = s.anon.login("tim", crate::common::PASSWORD).await.unwrap().0;
+    other.add_activity(3600).await.unwrap();
+    assert!(c.usage().await.unwrap().active_seconds <= after + 2);
 }
