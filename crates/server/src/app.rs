@@ -160,6 +160,8 @@ fn public_base(config: &Config, addr: SocketAddr) -> String {
 /// Removes resumable uploads idle past their expiry, bytes and all, every `interval`.
 async fn expire_uploads(files: crate::services::Files, interval: Duration) {
     loop {
+        // (The space reserve is laid down again here once deleted content is reclaimed.)
+        files.keep_space_reserve().await;
         tokio::time::sleep(interval).await;
         match files.expire_uploads().await {
             Ok(0) => {}

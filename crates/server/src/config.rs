@@ -32,6 +32,9 @@ pub struct Config {
     pub s3_region: String,
     pub s3_access_key_id: Option<String>,
     pub s3_secret_access_key: Option<String>,
+    /// Space kept in the data dir (a file of zeros) and given up when the disk is so full
+    /// that even a delete cannot be recorded (0: none).
+    pub space_reserve_bytes: u64,
     /// How fast the background scrub re-reads stored contents to find damage, in bytes
     /// per second (0: no background scrub; `nimbus admin scrub` still works).
     pub scrub_bytes_per_sec: u64,
@@ -102,6 +105,7 @@ impl Default for Config {
             s3_region: "us-east-1".into(),
             s3_domain: None,
             scrub_bytes_per_sec: 16 << 20,
+            space_reserve_bytes: 16 << 20,
             s3_access_key_id: None,
             s3_secret_access_key: None,
             secret_key: None,
@@ -142,6 +146,7 @@ impl std::fmt::Debug for Config {
             .field("s3_region", &self.s3_region)
             .field("s3_domain", &self.s3_domain)
             .field("scrub_bytes_per_sec", &self.scrub_bytes_per_sec)
+            .field("space_reserve_bytes", &self.space_reserve_bytes)
             .field("s3_access_key_id", &self.s3_access_key_id)
             .field("s3_secret_access_key", &self.s3_secret_access_key.as_ref().map(|_| "<redacted>"))
             .field("secret_key", &self.secret_key.as_ref().map(|_| "<redacted>"))

@@ -102,6 +102,7 @@ impl From<sqlx::Error> for Error {
             // SQLite: SQLITE_FULL (13); PostgreSQL: disk_full (53100).
             if matches!(db.code().as_deref(), Some("13") | Some("53100")) {
                 tracing::error!(error = %db, "the metadata store is out of space");
+                crate::meta::note_out_of_space();
                 return Error::InsufficientStorage;
             }
         }

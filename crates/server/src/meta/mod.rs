@@ -42,7 +42,7 @@ pub use records::*;
 pub use secrets::SecretMeta;
 pub use sessions::SessionMeta;
 pub use sharing::SharingMeta;
-pub use sql::SqlMetaStore;
+pub use sql::{SqlMetaStore, note_out_of_space};
 pub use uploads::{UploadAdvance, UploadMeta};
 pub use usage::UsageMeta;
 pub use user_buckets::UserBucketMeta;

@@ -20,6 +20,20 @@ pub struct SqlMetaStore {
     pub(super) backend: Backend,
 }
 
+/// When the database last said it was out of space (Unix seconds; 0: never).
+static OUT_OF_SPACE_AT: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// Records that the database just reported a full disk.
+pub fn note_out_of_space() {
+    OUT_OF_SPACE_AT.store(crate::domain::Timestamp::now().unix_secs(), std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether the database reported a full disk in the last minute.
+fn out_of_space_lately() -> bool {
+    let at = OUT_OF_SPACE_AT.load(std::sync::atomic::Ordering::Relaxed);
+    at > 0 && crate::domain::Timestamp::now().unix_secs() - at < 60
+}
+
 impl SqlMetaStore {
     /// Connects to `url` (`sqlite://…` or `postgres://…`) and applies migrations.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
@@ -35,16 +49,36 @@ impl SqlMetaStore {
         options = match backend {
             // WAL lets readers run beside the one writer; the busy timeout makes writers
             // queue instead of failing when another holds the lock.
-            Backend::Sqlite => options.max_connections(8).after_connect(|conn, _| {
-                Box::pin(async move {
-                    use sqlx::Executor;
-                    conn.execute("PRAGMA journal_mode = WAL").await?;
-                    conn.execute("PRAGMA synchronous = FULL").await?;
-                    conn.execute("PRAGMA busy_timeout = 10000").await?;
-                    conn.execute("PRAGMA foreign_keys = ON").await?;
-                    Ok(())
+            Backend::Sqlite => options
+                .max_connections(8)
+                .after_release(|conn, _| {
+                    Box::pin(async move {
+                        if !out_of_space_lately() {
+                            return Ok(true);
+                        }
+                        // A COMMIT that failed with SQLITE_FULL can leave the connection
+                        // believing it is still inside a transaction (SQLite had already
+                        // rolled back, so sqlx's own rollback fails and its depth stays at
+                        // one): every later BEGIN on it would fail. While the disk has been
+                        // full lately, a connection coming back is checked and, if stuck,
+                        // closed instead of pooled.
+                        use sqlx::Connection;
+                        match conn.begin_with("BEGIN").await {
+                            Ok(tx) => Ok(tx.rollback().await.is_ok()),
+                            Err(_) => Ok(false),
+                        }
+                    })
                 })
-            }),
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        use sqlx::Executor;
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = FULL").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        Ok(())
+                    })
+                }),
             Backend::Postgres => options.max_connections(16),
         };
         let url = match backend {

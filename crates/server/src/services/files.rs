@@ -22,6 +22,8 @@ pub struct Files {
     pub(super) meter: super::UsageMeter,
     /// Resumable uploads' per-process state (hashers, per-session locks).
     pub(super) live: Arc<super::LiveUploads>,
+    /// Space kept back so deletes work on a full disk (`None`: not on a local disk).
+    pub(super) reserve: Option<Arc<super::reserve::DiskReserve>>,
 }
 
 /// Which file an operation is about: by id (owned or shared with the caller) or by path
@@ -102,7 +104,34 @@ impl Files {
         car_wakeup: Arc<tokio::sync::Notify>,
         meter: super::UsageMeter,
     ) -> Self {
-        Files { meta, stores, settings, car_wakeup, meter, live: Arc::default() }
+        let reserve = settings
+            .reserve_dir
+            .clone()
+            .map(|dir| Arc::new(super::reserve::DiskReserve::new(dir, settings.reserve_bytes)));
+        Files { meta, stores, settings, car_wakeup, meter, live: Arc::default(), reserve }
+    }
+
+    /// Lays the space reserve down if it is missing and the disk has room again.
+    pub async fn keep_space_reserve(&self) {
+        if let Some(r) = &self.reserve {
+            r.lay_down().await;
+        }
+    }
+
+    /// Runs a change that frees space; if the disk is too full even for that, gives up
+    /// the space reserve and runs it once more.
+    async fn freeing_space<T, F, Fut>(&self, change: F) -> Result<T>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        match change().await {
+            Err(Error::InsufficientStorage) => match &self.reserve {
+                Some(r) if r.release().await => change().await,
+                _ => Err(Error::InsufficientStorage),
+            },
+            other => other,
+        }
     }
 
     /// The one rule for who may do what with a file: its owner owns it, a user it is
@@ -245,7 +274,8 @@ impl Files {
         if permission != Permission::Owner {
             return Err(Error::Forbidden);
         }
-        if self.meta.delete_file(&who.user.id, &file.id).await? { Ok(()) } else { Err(Error::NotFound) }
+        let deleted = self.freeing_space(|| self.meta.delete_file(&who.user.id, &file.id)).await?;
+        if deleted { Ok(()) } else { Err(Error::NotFound) }
     }
 
     /// Creates a folder (and the folders above it).
@@ -262,7 +292,8 @@ impl Files {
 
     /// Deletes a folder with everything below it.
     pub async fn delete_folder(&self, who: &Principal, path: &FilePath) -> Result<()> {
-        if self.meta.delete_folder(&who.user.id, path).await? { Ok(()) } else { Err(Error::NotFound) }
+        let deleted = self.freeing_space(|| self.meta.delete_folder(&who.user.id, path)).await?;
+        if deleted { Ok(()) } else { Err(Error::NotFound) }
     }
 
     /// Opens a file the caller may read: conditions, range, and the byte stream, with

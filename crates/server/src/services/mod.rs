@@ -19,6 +19,7 @@ mod messages;
 mod multipart;
 pub mod paging;
 pub mod passwords;
+mod reserve;
 mod reset;
 mod scrub;
 pub mod secrets;
@@ -74,6 +75,9 @@ pub struct Settings {
     /// The low-space watermark of local disks (see `Config::min_free_bytes`).
     pub min_free_bytes: u64,
     pub min_free_percent: u8,
+    /// Where the space reserve for deletes lives (the data dir), and its size.
+    pub reserve_dir: Option<std::path::PathBuf>,
+    pub reserve_bytes: u64,
 }
 
 impl Settings {
@@ -89,6 +93,8 @@ impl Settings {
             upload_ttl_secs: c.upload_ttl_secs,
             min_free_bytes: c.min_free_bytes,
             min_free_percent: c.min_free_percent,
+            reserve_dir: Some(c.data_dir.clone()),
+            reserve_bytes: c.space_reserve_bytes,
         }
     }
 }

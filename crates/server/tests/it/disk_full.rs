@@ -51,6 +51,8 @@ async fn a_full_disk_is_507_and_passes_when_space_is_freed() {
         c.data_dir = root.clone();
         // No watermark: this test is about the disk itself saying no.
         c.min_free_bytes = 0;
+        // A small reserve for deletes, as the default 16 MiB would fill this disk.
+        c.space_reserve_bytes = 2 << 20;
     })
     .await;
     let c = s.user("alice").await;
@@ -96,6 +98,7 @@ async fn a_full_disk_is_507_and_passes_when_space_is_freed() {
         }
         let _ = f.sync_all();
     }
+    assert!(root.join("space-reserve").exists(), "the reserve was laid down at start");
     assert_eq!(c.get_path_bytes(&stored[0]).await.unwrap().len(), 4 * MIB, "reads work on a full disk");
     c.delete_path(&stored[0]).await.expect("a delete works on a full disk");
     std::fs::remove_file(&filler).unwrap();
