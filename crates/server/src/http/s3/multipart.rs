@@ -5,7 +5,7 @@
 use super::buckets::existing;
 use super::errors::{Subject, on, s3_error};
 use super::keys::file_path;
-use super::objects::{StoredMetadata, check_conditions_for_copy, content_md5, copy_source, stat};
+use super::objects::{check_conditions_for_copy, content_md5, copy_source, stat, stored_metadata_of};
 use super::{NimbusS3, s3_time};
 use crate::meta::{MultipartUploadRecord, ObjectAttributes};
 use crate::services::{MAX_PART_NUMBER, NewMultipart, Principal, ReadOutcome, ReadRequest};
@@ -41,14 +41,7 @@ pub async fn create(
     super::acl::refuse_public(input.acl.as_ref().map(|a| a.as_str()))?;
     existing(s3, &who, &input.bucket).await?;
     let path = file_path(&input.bucket, &input.key)?;
-    let user_metadata = StoredMetadata::from_request(
-        input.metadata,
-        input.cache_control,
-        input.content_disposition,
-        input.content_encoding,
-        input.content_language,
-        input.expires,
-    )?;
+    let user_metadata = stored_metadata_of!(input)?;
     let new = NewMultipart { path, content_type: input.content_type.map(|m| m.to_string()), user_metadata };
     let upload = s3.services.files.create_multipart(&who, new).await.map_err(on(Subject::Object))?;
     let output = CreateMultipartUploadOutput {

@@ -35,8 +35,24 @@ pub struct StoredMetadata {
     pub headers: BTreeMap<String, String>,
 }
 
+/// `StoredMetadata::from_request` with the six fields every writing request (PutObject,
+/// CopyObject with REPLACE, CreateMultipartUpload) carries under the same names.
+macro_rules! stored_metadata_of {
+    ($input:expr) => {
+        $crate::http::s3::objects::StoredMetadata::from_request(
+            $input.metadata,
+            $input.cache_control,
+            $input.content_disposition,
+            $input.content_encoding,
+            $input.content_language,
+            $input.expires,
+        )
+    };
+}
+pub(super) use stored_metadata_of;
+
 impl StoredMetadata {
-    pub fn from_request(
+    pub(super) fn from_request(
         metadata: Option<Metadata>,
         cache_control: Option<String>,
         content_disposition: Option<String>,
@@ -215,14 +231,7 @@ pub async fn put(s3: &NimbusS3, req: S3Request<PutObjectInput>) -> S3Result<S3Re
     };
     let mode =
         write_mode(s3, &who, &input.bucket, &path, input.if_match.as_ref(), input.if_none_match.as_ref()).await?;
-    let user_metadata = StoredMetadata::from_request(
-        input.metadata,
-        input.cache_control,
-        input.content_disposition,
-        input.content_encoding,
-        input.content_language,
-        input.expires,
-    )?;
+    let user_metadata = stored_metadata_of!(input)?;
     let put = PutRequest {
         content_type: input.content_type.map(|m| m.to_string()),
         declared_len: input.content_length.and_then(|n| u64::try_from(n).ok()),
@@ -327,21 +336,67 @@ fn range_header(range: Option<Range>) -> Option<String> {
 
 pub async fn get(s3: &NimbusS3, req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
     let who = s3.principal(&req).await?;
-    let input = req.input;
+    Ok(S3Response::new(read_object(s3, &who, req.input, false).await?))
+}
+
+/// HeadObject is GetObject without its body: the same conditions, range and headers.
+pub async fn head(s3: &NimbusS3, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
+    let who = s3.principal(&req).await?;
+    let i = req.input;
+    let as_get = GetObjectInput {
+        bucket: i.bucket,
+        key: i.key,
+        if_match: i.if_match,
+        if_none_match: i.if_none_match,
+        if_modified_since: i.if_modified_since,
+        if_unmodified_since: i.if_unmodified_since,
+        range: i.range,
+        response_cache_control: i.response_cache_control,
+        response_content_disposition: i.response_content_disposition,
+        response_content_encoding: i.response_content_encoding,
+        response_content_language: i.response_content_language,
+        response_content_type: i.response_content_type,
+        response_expires: i.response_expires,
+        ..Default::default()
+    };
+    let o = read_object(s3, &who, as_get, true).await?;
+    Ok(S3Response::new(HeadObjectOutput {
+        content_length: o.content_length,
+        content_range: o.content_range,
+        accept_ranges: o.accept_ranges,
+        e_tag: o.e_tag,
+        last_modified: o.last_modified,
+        content_type: o.content_type,
+        cache_control: o.cache_control,
+        content_disposition: o.content_disposition,
+        content_encoding: o.content_encoding,
+        content_language: o.content_language,
+        expires: o.expires,
+        metadata: o.metadata,
+        ..Default::default()
+    }))
+}
+
+/// Reads an object through the file service (one `read`), or only its headers.
+async fn read_object(
+    s3: &NimbusS3,
+    who: &Principal,
+    input: GetObjectInput,
+    head_only: bool,
+) -> S3Result<GetObjectOutput> {
     if input.key.ends_with('/') {
-        let folder = folder_as_object(s3, &who, &input.bucket, &input.key).await?;
-        let output = GetObjectOutput {
-            body: Some(StreamingBlob::from(s3s::Body::empty())),
+        let folder = folder_as_object(s3, who, &input.bucket, &input.key).await?;
+        return Ok(GetObjectOutput {
+            body: (!head_only).then(|| StreamingBlob::from(s3s::Body::empty())),
             content_length: Some(0),
             e_tag: Some(ETag::Strong(EMPTY_MD5.into())),
             last_modified: Some(s3_time(folder.updated_at)),
             content_type: Some("application/x-directory".into()),
             ..Default::default()
-        };
-        return Ok(S3Response::new(output));
+        });
     }
     let path = file_path(&input.bucket, &input.key)?;
-    let file = stat(s3, &who, &input.bucket, &path).await?;
+    let file = stat(s3, who, &input.bucket, &path).await?;
     check_read_conditions(
         &file,
         input.if_match.as_ref(),
@@ -349,9 +404,8 @@ pub async fn get(s3: &NimbusS3, req: S3Request<GetObjectInput>) -> S3Result<S3Re
         input.if_modified_since.as_ref(),
         input.if_unmodified_since.as_ref(),
     )?;
-    let read = ReadRequest { range: range_header(input.range), ..Default::default() };
-    let files = &s3.services.files;
-    let outcome = files.read(file, nimbus_api::Permission::Owner, &read, &who.user.id).await;
+    let read = ReadRequest { range: range_header(input.range), head_only, ..Default::default() };
+    let outcome = s3.services.files.read(file, nimbus_api::Permission::Owner, &read, &who.user.id).await;
     let content = match outcome.map_err(on(Subject::Object))? {
         ReadOutcome::Content(c) => c,
         ReadOutcome::NotModified(_) => return Err(S3Error::new(S3ErrorCode::NotModified)),
@@ -359,7 +413,7 @@ pub async fn get(s3: &NimbusS3, req: S3Request<GetObjectInput>) -> S3Result<S3Re
     let file = &content.file;
     let stored = StoredMetadata::of(file);
     let size = u64::try_from(file.size).unwrap_or(0);
-    let output = GetObjectOutput {
+    Ok(GetObjectOutput {
         content_length: Some((content.range.end - content.range.start) as i64),
         content_range: content
             .partial
@@ -376,58 +430,7 @@ pub async fn get(s3: &NimbusS3, req: S3Request<GetObjectInput>) -> S3Result<S3Re
         metadata: (!stored.meta.is_empty()).then(|| stored.meta.clone().into_iter().collect()),
         body: content.body.map(streaming),
         ..Default::default()
-    };
-    Ok(S3Response::new(output))
-}
-
-pub async fn head(s3: &NimbusS3, req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
-    let who = s3.principal(&req).await?;
-    let input = req.input;
-    if input.key.ends_with('/') {
-        let folder = folder_as_object(s3, &who, &input.bucket, &input.key).await?;
-        let output = HeadObjectOutput {
-            content_length: Some(0),
-            e_tag: Some(ETag::Strong(EMPTY_MD5.into())),
-            last_modified: Some(s3_time(folder.updated_at)),
-            content_type: Some("application/x-directory".into()),
-            ..Default::default()
-        };
-        return Ok(S3Response::new(output));
-    }
-    let path = file_path(&input.bucket, &input.key)?;
-    let file = stat(s3, &who, &input.bucket, &path).await?;
-    check_read_conditions(
-        &file,
-        input.if_match.as_ref(),
-        input.if_none_match.as_ref(),
-        input.if_modified_since.as_ref(),
-        input.if_unmodified_since.as_ref(),
-    )?;
-    let size = u64::try_from(file.size).unwrap_or(0);
-    let (length, content_range) = match input.range.map(|r| r.check(size)) {
-        Some(Ok(r)) => {
-            ((r.end - r.start) as i64, Some(format!("bytes {}-{}/{size}", r.start, r.end.saturating_sub(1))))
-        }
-        Some(Err(_)) => return Err(S3Error::new(S3ErrorCode::InvalidRange)),
-        None => (file.size, None),
-    };
-    let stored = StoredMetadata::of(&file);
-    let output = HeadObjectOutput {
-        content_length: Some(length),
-        content_range,
-        accept_ranges: Some("bytes".into()),
-        e_tag: Some(etag(&file)),
-        last_modified: Some(s3_time(file.updated_at)),
-        content_type: Some(input.response_content_type.unwrap_or_else(|| file.content_type.clone())),
-        cache_control: stored.header("cache-control"),
-        content_disposition: stored.header("content-disposition"),
-        content_encoding: stored.header("content-encoding"),
-        content_language: stored.header("content-language"),
-        expires: stored.expires(),
-        metadata: (!stored.meta.is_empty()).then(|| stored.meta.clone().into_iter().collect()),
-        ..Default::default()
-    };
-    Ok(S3Response::new(output))
+    })
 }
 
 /// Deletes a folder if nothing is in it; true if it is gone.
@@ -536,14 +539,7 @@ pub async fn copy(s3: &NimbusS3, req: S3Request<CopyObjectInput>) -> S3Result<S3
         ));
     }
     let new = if replace {
-        let user_metadata = StoredMetadata::from_request(
-            input.metadata,
-            input.cache_control,
-            input.content_disposition,
-            input.content_encoding,
-            input.content_language,
-            input.expires,
-        )?;
+        let user_metadata = stored_metadata_of!(input)?;
         Some(NewAttributes {
             content_type: input.content_type.unwrap_or_else(|| source.content_type.clone()),
             attributes: ObjectAttributes { s3_etag: None, user_metadata },
