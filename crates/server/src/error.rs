@@ -70,6 +70,10 @@ pub enum Error {
     BadRequest(String),
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// An image too large to decode safely (a decompression bomb, or just huge): it is
+    /// refused from its header, never decoded.
+    #[error("the image is too large to preview ({0})")]
+    ImageTooLarge(String),
     #[error("the upload would exceed the quota")]
     QuotaExceeded,
     /// The stored bytes no longer match their SHA-256 (found by a read or the scrub):

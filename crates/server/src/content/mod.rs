@@ -4,7 +4,9 @@
 mod car;
 mod hasher;
 mod unixfs;
+mod zip;
 
 pub use car::{CAR_CODEC, CarEncoder, car_cid_of, parse_cid};
 pub use hasher::{ContentDigest, ContentHasher};
 pub use unixfs::UnixFsBuilder;
+pub use zip::{ZipEncoder, ZipEntry};

@@ -1,10 +1,11 @@
 //! Cross-site request forgery: a browser attaches the session cookie to requests that any
 //! site makes it send. A request that changes something and is authenticated by that
-//! cookie alone must therefore come from our own origin: its `Origin` (or, without one,
-//! its `Referer`) names this server, or it echoes the `nimbus_csrf` cookie in an
-//! `X-CSRF-Token` header (double submit: other sites can neither read nor set it). JSON
-//! routes refuse the content types a cross-site form can send without asking (415).
-//! Requests with an `Authorization` header are not affected: browsers never add one.
+//! cookie alone must therefore prove it comes from our own pages twice over: it echoes
+//! the `nimbus_csrf` cookie in an `X-CSRF-Token` header (double submit: other sites can
+//! neither read nor set it), and its `Origin` (or, without one, its `Referer`), when the
+//! browser sends one, names this server. JSON routes refuse the content types a
+//! cross-site form can send without asking (415). Requests with an `Authorization`
+//! header are not affected: browsers never add one on their own.
 
 use super::AppState;
 use super::error::ApiError;
@@ -41,17 +42,19 @@ fn check(s: &AppState, method: &Method, headers: &HeaderMap) -> Result<(), Error
         .or_else(|| headers.get(header::REFERER))
         .and_then(|v| v.to_str().ok())
         .map(origin_of);
-    match origin {
-        Some(o) if same_origin(s, headers, &o) => Ok(()),
-        Some(_) => Err(Error::CrossSiteRequest),
-        None => {
-            let token = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
-            match (token, cookie(headers, CSRF_COOKIE)) {
-                (Some(t), Some(c)) if !c.is_empty() && t == c => Ok(()),
-                _ => Err(Error::CrossSiteRequest),
-            }
-        }
+    if origin.is_some_and(|o| !same_origin(s, headers, &o)) {
+        return Err(Error::CrossSiteRequest);
     }
+    let token = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+    match (token, cookie(headers, CSRF_COOKIE)) {
+        (Some(t), Some(c)) if !c.is_empty() && constant_time_eq(t.as_bytes(), c.as_bytes()) => Ok(()),
+        _ => Err(Error::CrossSiteRequest),
+    }
+}
+
+/// Compares without stopping at the first difference (no timing hint about the token).
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// `scheme://host[:port]` of a URL (an `Origin` already is one).

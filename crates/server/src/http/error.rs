@@ -49,6 +49,7 @@ impl ApiError {
             Error::Validation(_) => (S::UNPROCESSABLE_ENTITY, "validation_failed", msg),
             Error::BadRequest(_) => (S::BAD_REQUEST, "bad_request", msg),
             Error::UnsupportedMediaType => (S::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", msg),
+            Error::ImageTooLarge(_) => (S::UNPROCESSABLE_ENTITY, "image_too_large", msg),
             Error::QuotaExceeded => (S::INSUFFICIENT_STORAGE, "quota_exceeded", msg),
             // The file's state, not the request, stands in the way: 409, and the message
             // says how to get out of it.

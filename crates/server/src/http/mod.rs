@@ -43,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tus::routes())
         .merge(dav::routes())
         .merge(ops::routes())
+        .merge(web::routes())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), csrf::guard))
         .route_layer(axum::middleware::from_fn(observe::track))
         .merge(openapi::docs())

@@ -2,7 +2,7 @@
 //! references any more.
 
 use super::sql::{SqlMetaStore, from_row, get_str};
-use super::{CarJob, DamagedFile, Md5Job, ReclaimedBlob, ScrubJob};
+use super::{CarJob, DamagedFile, Md5Job, ReclaimedBlob, ScrubJob, ThumbnailRecord};
 use crate::domain::Timestamp;
 use crate::error::Result;
 use async_trait::async_trait;
@@ -35,6 +35,10 @@ pub trait ContentMeta {
     /// Referenced contents stored before MD5s were kept (S3 ETags need them).
     async fn contents_missing_md5(&self, limit: u32) -> Result<Vec<Md5Job>>;
     async fn set_md5(&self, content_id: &str, md5: &str) -> Result<()>;
+    /// The thumbnail made from the content with this SHA-256, if one was made.
+    async fn thumbnail(&self, sha256: &str) -> Result<Option<ThumbnailRecord>>;
+    /// Keeps a thumbnail (the first one made wins; a concurrent second is dropped).
+    async fn put_thumbnail(&self, sha256: &str, thumb: &ThumbnailRecord, now: Timestamp) -> Result<()>;
 }
 
 #[async_trait]
@@ -68,6 +72,15 @@ impl ContentMeta for SqlMetaStore {
     }
 
     async fn reclaim_content(&self, content_id: &str) -> Result<Option<ReclaimedBlob>> {
+        // Derived content goes with the last stored copy of its source. Should the same
+        // bytes be uploaded again meanwhile, the thumbnail is simply made again.
+        sqlx::query(
+            "DELETE FROM thumbnails WHERE sha256 = (SELECT sha256 FROM contents WHERE id = $1 AND refcount = 0) \
+             AND NOT EXISTS (SELECT 1 FROM contents c WHERE c.sha256 = thumbnails.sha256 AND c.id <> $1)",
+        )
+        .bind(content_id)
+        .execute(&self.pool)
+        .await?;
         let row = sqlx::query("DELETE FROM contents WHERE id = $1 AND refcount = 0 RETURNING store, blob_key")
             .bind(content_id)
             .fetch_optional(&self.pool)
@@ -153,5 +166,27 @@ impl ContentMeta for SqlMetaStore {
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.is_some())
+    }
+
+    async fn thumbnail(&self, sha256: &str) -> Result<Option<ThumbnailRecord>> {
+        let row = sqlx::query("SELECT content_type, data FROM thumbnails WHERE sha256 = $1")
+            .bind(sha256)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    async fn put_thumbnail(&self, sha256: &str, thumb: &ThumbnailRecord, now: Timestamp) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO thumbnails (sha256, content_type, data, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (sha256) DO NOTHING",
+        )
+        .bind(sha256)
+        .bind(&thumb.content_type)
+        .bind(thumb.data.clone())
+        .bind(now.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 }

@@ -56,6 +56,8 @@ pub trait MessageMeta {
     ) -> Result<Vec<MessageRecord>>;
     async fn message_by_id(&self, id: &str) -> Result<Option<MessageRecord>>;
     async fn mark_message_read(&self, id: &str, now: Timestamp) -> Result<()>;
+    /// Unread messages in the user's inbox (not hidden by them).
+    async fn unread_count(&self, user_id: &str) -> Result<i64>;
     async fn hide_message(&self, id: &str, for_sender: bool) -> Result<()>;
 }
 
@@ -116,6 +118,16 @@ impl MessageMeta for SqlMetaStore {
     async fn message_by_id(&self, id: &str) -> Result<Option<MessageRecord>> {
         let row = sqlx::query(select_message!("WHERE m.id = $1")).bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(message_from_row).transpose()
+    }
+
+    async fn unread_count(&self, user_id: &str) -> Result<i64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM messages WHERE recipient_id = $1 AND hidden_for_recipient = 0 AND read_at IS NULL",
+        )
+        .bind(user_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(sqlx::Row::try_get::<i64, _>(&row, "n")?)
     }
 
     async fn mark_message_read(&self, id: &str, now: Timestamp) -> Result<()> {

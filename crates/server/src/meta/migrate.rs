@@ -21,6 +21,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (12, "s3", include_str!("../../migrations/sqlite/0012_s3.sql")),
     (13, "damage", include_str!("../../migrations/sqlite/0013_damage.sql")),
     (14, "activity", include_str!("../../migrations/sqlite/0014_activity.sql")),
+    (15, "thumbnails", include_str!("../../migrations/sqlite/0015_thumbnails.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -37,6 +38,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (12, "s3", include_str!("../../migrations/postgres/0012_s3.sql")),
     (13, "damage", include_str!("../../migrations/postgres/0013_damage.sql")),
     (14, "activity", include_str!("../../migrations/postgres/0014_activity.sql")),
+    (15, "thumbnails", include_str!("../../migrations/postgres/0015_thumbnails.sql")),
 ];
 
 pub async fn run(pool: &AnyPool, backend: Backend) -> anyhow::Result<()> {

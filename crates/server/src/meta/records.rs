@@ -411,6 +411,13 @@ pub struct AvatarRecord {
     pub updated_at: Timestamp,
 }
 
+/// A thumbnail: derived from a content, shared by every copy of it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ThumbnailRecord {
+    pub content_type: String,
+    pub data: Vec<u8>,
+}
+
 /// A user's own bucket. `secret_ciphertext` is only ever decrypted to talk to it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StorageRecord {

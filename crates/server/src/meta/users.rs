@@ -71,6 +71,8 @@ pub trait UserMeta {
     async fn delete_user(&self, id: &str) -> Result<()>;
     /// Users by username, after `after_key`.
     async fn list_users(&self, after_key: Option<&str>, limit: u32) -> Result<Vec<UserRecord>>;
+    /// Enabled users whose username key starts with `prefix_key`, by username.
+    async fn users_with_prefix(&self, prefix_key: &str, limit: u32) -> Result<Vec<UserRecord>>;
     /// Applies an admin's change; disabling revokes every session; the last enabled
     /// admin cannot be demoted or disabled (`Validation`).
     async fn admin_update_user(&self, id: &str, patch: AdminPatch) -> Result<UserRecord>;
@@ -212,6 +214,18 @@ impl UserMeta for SqlMetaStore {
         sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn users_with_prefix(&self, prefix_key: &str, limit: u32) -> Result<Vec<UserRecord>> {
+        let escaped = prefix_key.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let rows = sqlx::query(select_user!(
+            "WHERE u.username_key LIKE $1 ESCAPE '\\' AND u.disabled = 0 ORDER BY u.username_key LIMIT $2"
+        ))
+        .bind(format!("{escaped}%"))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(user_from_row).collect()
     }
 
     async fn list_users(&self, after_key: Option<&str>, limit: u32) -> Result<Vec<UserRecord>> {

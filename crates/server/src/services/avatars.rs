@@ -51,6 +51,16 @@ impl Avatars {
     }
 
     /// Another user's public profile; disabled accounts are not found.
+    /// Enabled users whose username starts with `prefix` (at least 2 characters), for
+    /// suggestions when sharing; at most `limit` (≤ 20).
+    pub async fn search(&self, prefix: &str, limit: u32) -> Result<Vec<UserRecord>> {
+        let key = login_key(prefix);
+        if key.chars().count() < 2 {
+            return Err(Error::BadRequest("q must have at least 2 characters".into()));
+        }
+        self.meta.users_with_prefix(&key, limit.clamp(1, 20)).await
+    }
+
     pub async fn profile(&self, username: &str) -> Result<UserRecord> {
         let user = self.meta.user_by_username(&login_key(username)).await?;
         user.filter(|u| !u.disabled).ok_or(Error::UserNotFound)

@@ -304,6 +304,19 @@ impl Files {
         self.read(file, permission, req, &charge_to).await
     }
 
+    /// The whole stored content of a file, checked against its SHA-256 as it streams,
+    /// and not charged to anyone: for the server's own derived content (thumbnails).
+    pub async fn read_for_derivation(&self, file: &FileRecord) -> Result<ByteStream> {
+        if file.damaged_at.is_some() {
+            return Err(Error::ContentDamaged);
+        }
+        let store = self.stores.by_name(&file.store).await?;
+        let size = u64::try_from(file.size).unwrap_or(0);
+        let stream = store.read(&file.blob_key, 0..size).await?;
+        let report = super::verify::report_to(self.meta.clone(), &file.content_id);
+        Ok(super::verify::verified(stream, &file.sha256, &file.id, report))
+    }
+
     /// Reads a file whose access was already decided (public links, signed URLs, by
     /// CID), charging the bytes to `charge_to`.
     pub async fn read(

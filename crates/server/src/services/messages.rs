@@ -83,6 +83,11 @@ impl Messages {
         if as_sender || as_recipient { Ok(m) } else { Err(Error::NotFound) }
     }
 
+    /// How many messages in the caller's inbox are unread.
+    pub async fn unread(&self, who: &Principal) -> Result<i64> {
+        self.meta.unread_count(&who.user.id).await
+    }
+
     pub async fn mark_read(&self, who: &Principal, id: &str) -> Result<()> {
         let m = self.visible(who, id).await?;
         if m.recipient_id != who.user.id {

@@ -5,6 +5,7 @@ mod access_keys;
 mod accounts;
 mod admin;
 mod app_passwords;
+mod archive;
 mod avatars;
 mod blob_stores;
 mod car;
@@ -26,6 +27,7 @@ pub mod secrets;
 mod sharing;
 pub mod signing;
 mod sweeper;
+mod thumbnails;
 mod upload;
 mod upload_lease;
 mod uploads;
@@ -36,6 +38,7 @@ mod verify;
 pub use access_keys::AccessKeys;
 pub use accounts::{Accounts, NewLogin, Principal};
 pub use admin::{Admin, UserPage};
+pub use archive::{ArchivePlan, MAX_ARCHIVE_PATHS};
 pub use avatars::{Avatars, MAX_AVATAR_BYTES};
 pub use blob_stores::BlobStores;
 pub use car::CarIndexer;
@@ -51,6 +54,7 @@ pub use scrub::{ScrubReport, Scrubber};
 pub use sharing::{ShareTarget, SharedPage, Sharing};
 pub use signing::Signer;
 pub use sweeper::Sweeper;
+pub use thumbnails::{THUMBNAIL_SIZE, Thumbnails};
 pub use upload::{IncomingPart, PartSource, PutManyRequest, PutRequest, Written, guess_type};
 pub use uploads::{ChunkChecksum, LiveUploads, NewUpload, UploadStatus};
 pub use usage::{Usage, UsageMeter, UsageReport};
@@ -118,6 +122,7 @@ pub struct Services {
     pub car_indexer: CarIndexer,
     pub md5_filler: Md5Filler,
     pub scrubber: Scrubber,
+    pub thumbnails: Thumbnails,
     pub meta: Arc<dyn MetaStore>,
     pub blobs: Arc<dyn BlobStore>,
 }
@@ -136,6 +141,7 @@ impl Services {
         let files = Files::new(meta.clone(), stores.clone(), settings.clone(), car_wakeup.clone(), meter.clone());
         let sharing = Sharing::new(meta.clone(), files.clone());
         let accounts = Accounts::new(meta.clone(), settings.clone());
+        let thumbnails = Thumbnails::new(meta.clone(), files.clone());
         Services {
             usage: Usage::new(meta.clone(), meter.clone(), settings.max_quota_bytes),
             devices: Devices::new(meta.clone(), accounts.clone()),
@@ -151,6 +157,7 @@ impl Services {
             car_indexer: CarIndexer::new(meta.clone(), stores.clone(), car_wakeup),
             md5_filler: Md5Filler::new(meta.clone(), stores.clone()),
             scrubber: Scrubber::new(meta.clone(), stores.clone()),
+            thumbnails,
             access_keys: AccessKeys::new(meta.clone(), stores.secrets().clone()),
             user_buckets: UserBuckets::new(meta.clone(), stores.clone(), settings.allow_private_storage_endpoints),
             meta,

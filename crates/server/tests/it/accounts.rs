@@ -147,14 +147,22 @@ async fn session_cookie_is_httponly_lax_and_authenticates() {
     let cookie = r.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap().to_string();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
     let pair = cookie.split(';').next().unwrap().to_string();
+    let csrf = r
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+        .find(|c| c.starts_with("nimbus_csrf="))
+        .unwrap();
     let me = s.anon.request(Method::GET, "/api/v1/me").header(header::COOKIE, &pair).send().await.unwrap();
     assert_eq!(me.status(), 200);
-    // A browser sends its page's origin with every POST.
+    // The app sends its page's origin and echoes the CSRF cookie with every POST.
     let out = s
         .anon
         .request(Method::POST, "/api/v1/auth/logout")
-        .header(header::COOKIE, &pair)
+        .header(header::COOKIE, format!("{pair}; {csrf}"))
         .header(header::ORIGIN, &s.base)
+        .header("x-csrf-token", csrf.trim_start_matches("nimbus_csrf="))
         .send()
         .await
         .unwrap();

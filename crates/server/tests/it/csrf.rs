@@ -53,8 +53,34 @@ async fn cross_site_writes_with_the_cookie_are_refused() {
     let body: serde_json::Value = r.json().await.unwrap();
     assert!(body["error"]["message"].as_str().unwrap().contains("cross-site"));
     assert_eq!(send(None, "application/json").await.unwrap().status(), StatusCode::FORBIDDEN, "no origin, no token");
-    // Our own origin, or the token, or a bearer token: allowed.
-    assert_eq!(send(Some(&s.base), "application/json").await.unwrap().status(), StatusCode::CREATED);
+    assert_eq!(
+        send(Some(&s.base), "application/json").await.unwrap().status(),
+        StatusCode::FORBIDDEN,
+        "our origin without the token is not enough"
+    );
+    let from_evil_with_token = s
+        .anon
+        .request(Method::POST, "/api/v1/messages")
+        .header(header::COOKIE, &cookies)
+        .header(header::ORIGIN, "http://evil.example")
+        .header("x-csrf-token", &token)
+        .json(&serde_json::json!({"to": "bob", "text": "stolen token"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(from_evil_with_token.status(), StatusCode::FORBIDDEN, "the token from another origin is not enough");
+    // The token from our own origin (or with no Origin at all), or a bearer token: allowed.
+    let own_origin_with_token = s
+        .anon
+        .request(Method::POST, "/api/v1/messages")
+        .header(header::COOKIE, &cookies)
+        .header(header::ORIGIN, &s.base)
+        .header("x-csrf-token", &token)
+        .json(&serde_json::json!({"to": "bob", "text": "from our page"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own_origin_with_token.status(), StatusCode::CREATED);
     let with_token = s
         .anon
         .request(Method::POST, "/api/v1/messages")

@@ -38,6 +38,7 @@ mod tus_clients;
 mod uploads;
 mod uploads_scale;
 mod usage;
+mod web_app;
 mod webdav;
 
 /// This binary runs the suite on the embedded default, SQLite.

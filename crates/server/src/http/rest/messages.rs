@@ -57,6 +57,18 @@ pub async fn list_messages(
     Ok(Json(Page { items: page.items.iter().map(convert::message).collect(), next_cursor: page.next_cursor }))
 }
 
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct UnreadCount {
+    /// Unread messages in the inbox.
+    count: i64,
+}
+
+#[utoipa::path(get, path = "/api/v1/messages/unread", summary = "How many inbox messages are unread", tag = "messages",
+    responses((status = 200, body = UnreadCount)), security(("bearer" = [])))]
+pub async fn unread_count(State(s): State<AppState>, Auth(who): Auth) -> ApiResult<Json<UnreadCount>> {
+    Ok(Json(UnreadCount { count: s.services.messages.unread(&who).await? }))
+}
+
 #[utoipa::path(post, path = "/api/v1/messages/{id}/read", summary = "Mark a message read", tag = "messages", params(("id" = String, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn mark_read(State(s): State<AppState>, Auth(who): Auth, Param(id): Param) -> ApiResult<StatusCode> {

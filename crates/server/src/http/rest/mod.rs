@@ -4,6 +4,7 @@ mod access_keys;
 mod accounts;
 mod admin;
 mod app_passwords;
+mod archive;
 mod content;
 pub(super) mod convert;
 mod devices;
@@ -16,6 +17,7 @@ mod messages;
 mod part_headers;
 mod profiles;
 mod shares;
+mod thumbnails;
 mod usage;
 mod user_buckets;
 
@@ -23,6 +25,7 @@ pub use access_keys::*;
 pub use accounts::*;
 pub use admin::*;
 pub use app_passwords::*;
+pub use archive::*;
 pub use content::*;
 pub use devices::*;
 pub use files::*;
@@ -33,6 +36,7 @@ pub use me::*;
 pub use messages::*;
 pub use profiles::*;
 pub use shares::*;
+pub use thumbnails::*;
 pub use usage::*;
 pub use user_buckets::*;
 
@@ -56,6 +60,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/folders", post(create_folder))
         .route("/api/v1/folders/{*path}", get(get_folder).patch(move_folder).delete(delete_folder))
         .route("/api/v1/files/{id}/car", get(get_car))
+        .route("/api/v1/files/{id}/thumbnail", get(get_thumbnail))
+        .route("/api/v1/archive", get(get_archive))
         .route("/api/v1/cid/{cid}", get(get_by_cid))
         .route("/api/v1/files/{id}/shares", get(list_shares).post(create_share))
         .route("/api/v1/files/{id}/shares/{user_id}", delete(delete_share))
@@ -67,6 +73,7 @@ pub fn routes() -> Router<AppState> {
         .route("/s/{token}", get(crate::http::web::link_page))
         .route("/s/{token}/content", get(link_content))
         .route("/api/v1/messages", get(list_messages).post(send_message))
+        .route("/api/v1/messages/unread", get(unread_count))
         .route("/api/v1/messages/{id}/read", post(mark_read))
         .route("/api/v1/messages/{id}", delete(delete_message))
         .route("/api/v1/me/usage", get(get_usage))
@@ -84,6 +91,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/me/avatar", put(put_avatar).delete(delete_avatar))
         // One parameter name at this position: `{user}` is an id before /avatar, a username alone.
         .route("/api/v1/users/{user}/avatar", get(get_avatar))
+        .route("/api/v1/users", get(search_users))
         .route("/api/v1/users/{user}", get(get_profile))
         .route("/api/v1/me/storage", get(get_storage).put(put_storage).delete(delete_storage))
         .route("/api/v1/admin/users", get(admin_list_users))

@@ -4,14 +4,14 @@ use super::convert;
 use crate::error::Error;
 use crate::http::AppState;
 use crate::http::error::ApiResult;
-use crate::http::extract::{Auth, Param};
+use crate::http::extract::{ApiQuery, Auth, Param};
 use crate::services::MAX_AVATAR_BYTES;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use nimbus_api::{ErrorBody, PublicUserEnvelope};
+use nimbus_api::{ErrorBody, Page, PublicUser, PublicUserEnvelope};
 
 #[utoipa::path(put, path = "/api/v1/me/avatar", summary = "Set your avatar", tag = "me",
     request_body(content_type = "image/*", description = "PNG, JPEG, GIF or WebP, at most 5 MiB (checked by content)"),
@@ -44,6 +44,27 @@ pub async fn get_avatar(State(s): State<AppState>, Param(user_id): Param) -> Api
         avatar.data,
     );
     Ok(resp.into_response())
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UserSearchQuery {
+    /// The start of a username (at least 2 characters, case-insensitive); required.
+    q: Option<String>,
+    /// At most this many (default 10, max 20).
+    limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/users", summary = "Users whose username starts with q (suggestions)", tag = "users", params(UserSearchQuery),
+    responses((status = 200, body = Page<PublicUser>), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn search_users(
+    State(s): State<AppState>,
+    Auth(_who): Auth,
+    ApiQuery(q): ApiQuery<UserSearchQuery>,
+) -> ApiResult<Json<Page<PublicUser>>> {
+    let users = s.services.avatars.search(q.q.as_deref().unwrap_or(""), q.limit.unwrap_or(10)).await?;
+    Ok(Json(Page { items: users.iter().map(convert::public_user).collect(), next_cursor: None }))
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{username}", summary = "A user's public profile", tag = "users", params(("username" = String, Path)),

@@ -49,7 +49,9 @@ pub fn s3_error(e: Error, subject: Subject) -> S3Error {
             let detail: Vec<String> = fields.iter().map(|(k, v)| format!("{k} {v}")).collect();
             S3Error::with_message(S3ErrorCode::InvalidArgument, detail.join("; "))
         }
-        Error::BadRequest(m) | Error::Conflict(m) => S3Error::with_message(S3ErrorCode::InvalidArgument, m),
+        Error::BadRequest(m) | Error::Conflict(m) | Error::ImageTooLarge(m) => {
+            S3Error::with_message(S3ErrorCode::InvalidArgument, m)
+        }
         Error::Internal(e) => {
             tracing::error!(error = ?e, "S3 request failed");
             S3Error::new(S3ErrorCode::InternalError)

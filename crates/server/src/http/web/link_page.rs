@@ -1,7 +1,6 @@
 //! `GET /s/{token}`: the page a public link opens, with the file's name, size and a
 //! download button (and a password field when the link has a password).
 
-use crate::domain::new_id;
 use crate::http::AppState;
 use crate::http::error::ApiResult;
 use crate::http::extract::Param;
@@ -44,48 +43,31 @@ pub async fn link_page(State(s): State<AppState>, Param(token): Param) -> ApiRes
     let name = escape(crate::domain::name_of(&file.path));
     let href = format!("/s/{}/content", escape(&token));
     let size = human_size(file.size);
-    let nonce = new_id();
+    // A password travels in a header (never in the URL), so that download needs the
+    // page's script; a link without one is a plain download link.
     let action = if link.password_hash.is_some() {
         format!(
-            r#"<form id="f"><label>Password <input type="password" id="pw" required autofocus></label>
-<button type="submit">Download</button></form><p id="err" role="alert"></p>
-<script nonce="{nonce}">
-document.getElementById('f').addEventListener('submit', async (e) => {{
-  e.preventDefault();
-  const r = await fetch('{href}', {{ headers: {{ 'X-Link-Password': document.getElementById('pw').value }} }});
-  if (!r.ok) {{ document.getElementById('err').textContent = r.status === 401 ? 'Wrong password.' : 'This link no longer works.'; return; }}
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(await r.blob());
-  a.download = {name_js};
-  a.click();
-}});
-</script>"#,
-            name_js =
-                serde_json::to_string(crate::domain::name_of(&file.path)).unwrap_or_default().replace('<', "\\u003c")
+            r#"<form id="link-form" class="stack" data-href="{href}" data-name="{name}">
+<div class="field"><label for="pw">This link is protected. Password</label><input type="password" id="pw" name="password" required autofocus autocomplete="off"></div>
+<p id="link-error" class="form-error-text" role="alert"></p>
+<footer><button type="submit" class="primary">Download</button></footer></form>"#
         )
     } else {
-        format!(r#"<a class="button" href="{href}" download>Download</a>"#)
+        format!(r#"<a class="button primary" href="{href}" download>Download</a>"#)
     };
     let page = format!(
         r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex"><title>{name} · Nimbus</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem}}
-.button,button{{display:inline-block;padding:.6rem 1.2rem;background:#2457d6;color:#fff;border:0;border-radius:.4rem;text-decoration:none;font-size:1rem}}
-input{{padding:.5rem;margin:.5rem}}</style></head>
-<body><h1>{name}</h1><p>{size}</p>{action}</body></html>"#
+<meta name="color-scheme" content="light dark"><meta name="robots" content="noindex"><title>{name} · Nimbus</title>
+<link rel="icon" href="/assets/icon.svg" type="image/svg+xml"><link rel="stylesheet" href="/assets/app.css">
+<script type="module" src="/assets/js/link.js"></script></head>
+<body><main class="link-page"><div class="auth-brand"><img src="/assets/icon.svg" alt="" width="40" height="40"><span>Nimbus</span></div>
+<h1>{name}</h1><p class="muted">{size} · shared with you through a link</p>{action}</main></body></html>"#
     );
-    let csp = format!(
-        "default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-{nonce}'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'"
-    );
-    Ok((
-        [
-            (header::CONTENT_SECURITY_POLICY, csp),
-            (header::REFERRER_POLICY, "no-referrer".to_string()),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
-        Html(page),
-    ))
+    let mut headers = crate::http::web::page_headers();
+    headers.insert(header::REFERRER_POLICY, header::HeaderValue::from_static("no-referrer"));
+    headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    Ok((headers, Html(page)))
 }
 
 #[cfg(test)]

@@ -1,5 +1,15 @@
-//! Server-rendered pages for people without the app: the public link page.
+//! The web app (static files compiled into the binary) and the public link page.
 
+mod assets;
 mod link_page;
 
+pub use assets::*;
 pub use link_page::*;
+
+use super::AppState;
+use axum::Router;
+use axum::routing::get;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/", get(index)).route("/assets/{*name}", get(asset))
+}
