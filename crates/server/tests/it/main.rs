@@ -38,6 +38,7 @@ mod tus_clients;
 mod uploads;
 mod uploads_scale;
 mod usage;
+mod web_api;
 mod web_app;
 mod webdav;
 

@@ -53,6 +53,8 @@ mod streaming;
 mod uploads;
 #[path = "../it/usage.rs"]
 mod usage;
+#[path = "../it/web_api.rs"]
+mod web_api;
 #[path = "../it/webdav.rs"]
 mod webdav;
 
