@@ -5,7 +5,7 @@
 use crate::common::{TestServer, skip};
 use nimbus_client::PutOptions;
 use nimbus_server::blob::LocalBlobStore;
-use nimbus_server::meta::{ContentMeta, SqlMetaStore};
+use nimbus_server::meta::SqlMetaStore;
 use nimbus_server::services::secrets::SecretBox;
 use nimbus_server::services::{BlobStores, Sweeper};
 use reqwest::{Method, StatusCode, header};

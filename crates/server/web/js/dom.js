@@ -46,14 +46,16 @@ export function size(n) {
   return u === 0 ? `${v} ${v === 1 ? 'byte' : 'bytes'}` : `${v.toFixed(v < 10 ? 1 : 0)} ${UNITS[u]}`;
 }
 
+// Made once: building an Intl formatter per call costs more than the formatting, and a
+// listing formats a date per row.
+const TIME = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit' });
+const DATE = new Intl.DateTimeFormat([], { year: 'numeric', month: 'short', day: 'numeric' });
+
 /** A date for people: today's times as times, older ones as dates. */
 export function when(iso) {
   if (!iso) return '';
   const d = new Date(iso);
-  const now = new Date();
-  return d.toDateString() === now.toDateString()
-    ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
-    : d.toLocaleDateString([], { year: 'numeric', month: 'short', day: 'numeric' });
+  return d.toDateString() === new Date().toDateString() ? TIME.format(d) : DATE.format(d);
 }
 
 export function duration(seconds) {
@@ -122,6 +124,7 @@ export function field(label, input, hint) {
 /** Shows an error inside a form (announced to screen readers). */
 export function formError(form, err) {
   let box = form.querySelector('.form-error');
+  if (!box && !err) return;
   if (!box) { box = h('p', { class: 'form-error', role: 'alert' }); form.prepend(box); }
   box.textContent = err ? err.message || String(err) : '';
   box.hidden = !err;

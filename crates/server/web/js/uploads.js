@@ -23,13 +23,36 @@ export function onUploaded(f) {
 function panel() {
   const el = document.getElementById('uploads');
   if (!el.firstChild) {
+    const toggle = h('button', { type: 'button', class: 'link panel-toggle', 'aria-expanded': 'true', 'aria-controls': 'upload-list',
+      onclick: () => expand(toggle.getAttribute('aria-expanded') !== 'true') }, h('h2', { id: 'uploads-title', text: 'Uploads' }));
     el.append(
-      h('header', {}, h('h2', { text: 'Uploads' }),
-        h('button', { type: 'button', class: 'small', text: 'Clear finished', onclick: clearFinished })),
+      h('header', {}, toggle, h('button', { type: 'button', class: 'small', text: 'Clear finished', onclick: clearFinished })),
       h('ul', { id: 'upload-list' }));
   }
   el.hidden = false;
+  expand(true);
   return el.querySelector('#upload-list');
+}
+
+/** Shows or folds the list (the header stays, with a summary). */
+function expand(open) {
+  clearTimeout(folding);
+  const toggle = document.querySelector('#uploads .panel-toggle');
+  if (!toggle) return;
+  toggle.setAttribute('aria-expanded', String(open));
+  document.getElementById('upload-list').hidden = !open;
+}
+
+let folding;
+/** Once nothing is left to do, the finished list folds away after a moment. */
+function summarise() {
+  const rows = [...document.querySelectorAll('#upload-list li')];
+  const busy = rows.filter((r) => r.className === 'running' || r.className === 'queued').length;
+  const failed = rows.filter((r) => r.className === 'failed').length;
+  const done = rows.filter((r) => r.className === 'done').length;
+  const title = document.getElementById('uploads-title');
+  if (title) title.textContent = busy ? `Uploading ${busy} file${busy === 1 ? '' : 's'}` : `Uploads: ${done} done${failed ? `, ${failed} failed` : ''}`;
+  if (!busy && !failed) { clearTimeout(folding); folding = setTimeout(() => expand(false), 4000); }
 }
 
 function clearFinished() {
@@ -51,6 +74,7 @@ export function enqueue(entries) {
     list.append(job.row);
     queue.push(job);
   }
+  summarise();
   pump();
 }
 
@@ -76,6 +100,7 @@ function progress(job, sent) {
 async function run(job) {
   job.state = 'running';
   job.row.className = 'running';
+  summarise();
   job.started = performance.now();
   try {
     let file;
@@ -90,6 +115,7 @@ async function run(job) {
     progress(job, job.file.size);
     put(job.status, `Done${job.resumedAt ? ` (resumed at ${size(job.resumedAt)})` : ''}`);
     job.cancelButton.remove();
+    summarise();
     for (const f of listeners) f(file);
   } catch (err) {
     if (job.state === 'cancelled') return;
@@ -97,7 +123,8 @@ async function run(job) {
     job.row.className = 'failed';
     put(job.status, h('span', { role: 'alert', text: err.message }));
     job.cancelButton.textContent = 'Remove';
-    job.cancelButton.onclick = () => { job.row.remove(); };
+    job.cancelButton.onclick = () => { job.row.remove(); summarise(); };
+    summarise();
   }
 }
 
@@ -107,6 +134,7 @@ async function cancel(job) {
   job.row.className = 'cancelled';
   put(job.status, 'Cancelled');
   job.cancelButton.remove();
+  summarise();
   if (was === 'running') {
     job.xhr?.abort();
     await job.tus?.cancel();
