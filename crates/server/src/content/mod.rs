@@ -1,5 +1,6 @@
-//! Content addressing: what is computed from a file's bytes while they stream in (SHA-256
-//! and the Kubo-compatible UnixFS CID), and the CARv1 export of a file's DAG.
+//! Content encodings: what is computed from a file's bytes while they stream in (SHA-256
+//! and the Kubo-compatible UnixFS CID), the CARv1 export of a file's DAG, and the zip
+//! format that folders download in.
 
 mod car;
 mod hasher;
