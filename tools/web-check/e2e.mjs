@@ -5,7 +5,10 @@
 
 import { chromium } from 'playwright-core';
 import { createHash } from 'node:crypto';
-import { readFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 
 const [base, shots] = process.argv.slice(2);
@@ -197,6 +200,29 @@ try {
     await alice.locator('tr[data-path="big.bin"]').waitFor();
   });
 
+  await step('a whole folder uploads with its structure, and downloads as a zip', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nimbus-web-'));
+    const album = join(dir, 'Album');
+    mkdirSync(join(album, 'Day 2'), { recursive: true });
+    writeFileSync(join(album, 'readme.txt'), 'an album');
+    writeFileSync(join(album, 'Day 2', 'beach.txt'), 'sand');
+    await alice.setInputFiles('#pick-folder', album);
+    await alice.waitForSelector('#upload-list li.done[data-name="beach.txt"]', { state: 'attached' });
+    await alice.waitForSelector('#upload-list li.done[data-name="readme.txt"]', { state: 'attached' });
+    await alice.locator('tr[data-path="Album"]').waitFor();
+    await alice.getByLabel('Select Album').check();
+    const [download] = await Promise.all([alice.waitForEvent('download'), alice.locator('.selection').getByRole('button', { name: 'Download' }).click()]);
+    check(download.suggestedFilename() === 'Album.zip', download.suggestedFilename());
+    const zipPath = join(dir, 'Album.zip');
+    await download.saveAs(zipPath);
+    // Python's zipfile checks every CRC and lists the names.
+    const names = execFileSync('python3', ['-c', 'import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print("\\n".join(sorted(z.namelist())))', zipPath], { encoding: 'utf8' }).trim().split('\n');
+    check(JSON.stringify(names) === JSON.stringify(['Album/', 'Album/Day 2/beach.txt', 'Album/readme.txt']), `zip holds ${names}`);
+    await alice.getByRole('button', { name: 'Clear', exact: true }).click();
+    await alice.getByRole('button', { name: 'Clear finished' }).click();
+    await alice.locator('#uploads').waitFor({ state: 'hidden' });
+  });
+
   await step('search by name', async () => {
     await alice.getByLabel('Search by name').fill('NOTES');
     await alice.getByRole('button', { name: 'Search' }).click();
@@ -310,14 +336,36 @@ try {
     await audit(bob, 'messages');
   });
 
+  await step('a signed URL downloads without signing in', async () => {
+    await alice.getByRole('link', { name: 'Files' }).click();
+    await alice.locator('tr[data-path="photo.png"] button.name').click();
+    await alice.locator('dialog[open]').getByRole('button', { name: 'Signed URL…' }).click();
+    const dlg = alice.locator('dialog[open]').last();
+    await dlg.getByLabel('Valid for').selectOption('3600');
+    await dlg.getByRole('button', { name: 'Create signed URL' }).click();
+    const url = await dlg.getByLabel('Signed URL').inputValue();
+    const r = await fetch(url);
+    check(r.status === 200 && r.headers.get('content-type') === 'image/png', `signed URL gave ${r.status}`);
+    await alice.keyboard.press('Escape');
+    await alice.keyboard.press('Escape');
+  });
+
   await step('usage shows the uploads', async () => {
     await alice.getByRole('link', { name: 'Usage' }).click();
     await alice.locator('#file-count').waitFor();
-    check((await alice.locator('#file-count').textContent()) === '3', 'three files');
+    check((await alice.locator('#file-count').textContent()) === '5', 'five files (three dropped, two in a folder)');
     const up = await alice.locator('#uploaded').textContent();
     check(/MiB/.test(up) && parseFloat(up) >= 50, `uploaded ${up}`);
     check(await alice.locator('.chart svg rect.up').count() === 30, '30 days of bars');
     await audit(alice, 'usage');
+    // A plan below what is used is refused with the server's reason, readably.
+    await alice.getByLabel('Storage (GiB)').fill('0.01');
+    await alice.getByRole('button', { name: 'Change plan' }).click();
+    const refusal = await alice.locator('form .form-error:not([hidden])').textContent();
+    check(/check the highlighted fields/i.test(refusal) && !refusal.includes('{'), `plan refusal: ${refusal}`);
+    await alice.getByLabel('Storage (GiB)').fill('20');
+    await alice.getByRole('button', { name: 'Change plan' }).click();
+    await alice.getByText('of 20 GiB used').waitFor();
     await alice.screenshot({ path: `${shots}/usage.png`, fullPage: true });
   });
 
@@ -331,6 +379,17 @@ try {
     check(secret.length >= 20, 'a secret');
     await alice.keyboard.press('Escape');
     await devices.locator('.credentials li', { hasText: 'Laptop' }).waitFor();
+    // A bucket the server cannot reach: the refusal is shown, not raw JSON.
+    const bucket = alice.getByRole('region', { name: 'Your own bucket' });
+    await bucket.getByLabel('Endpoint URL').fill('http://127.0.0.1:9');
+    await bucket.getByLabel('Region').fill('us-east-1');
+    await bucket.getByLabel('Bucket', { exact: true }).fill('mine');
+    await bucket.getByLabel('Access key id').fill('AKIAEXAMPLE');
+    await bucket.getByLabel('Secret access key').fill('not-a-real-secret');
+    await bucket.getByRole('button', { name: 'Save bucket' }).click();
+    const refused = await bucket.locator('.form-error:not([hidden])').textContent();
+    check(refused.length > 10 && !refused.includes('{'), `bucket refusal: ${refused}`);
+    report.figures.bucket_refusal = refused;
     await audit(alice, 'settings');
     await alice.screenshot({ path: `${shots}/settings.png`, fullPage: true });
   });

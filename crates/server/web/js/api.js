@@ -71,6 +71,8 @@ const WITH_DETAIL = new Set(['validation_failed', 'invalid_storage_credentials',
 export function readable(status, code, message) {
   const detail = message ? message.charAt(0).toUpperCase() + message.slice(1).replace(/\.$/, '') : '';
   const known = READABLE[code];
+  // The server's sentence already says it all (e.g. why a bucket was refused).
+  if (code === 'invalid_storage_credentials' && detail) return `${detail}.`;
   if (known) return WITH_DETAIL.has(code) && detail ? `${known} ${detail}.` : known;
   if (status >= 500) return 'The server had a problem. Please try again.';
   return detail ? `${detail}.` : `Request failed (${status}).`;
