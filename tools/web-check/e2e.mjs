@@ -494,11 +494,44 @@ try {
     await alice.getByRole('region', { name: 'Unfinished uploads' }).waitFor({ state: 'detached' }).catch(() => {});
   });
 
+  await step('a third user: picture with preview, new password, then deletes the account', async () => {
+    const carol = await newPage();
+    await signUp(carol, 'carol');
+    await carol.getByRole('link', { name: 'Settings' }).click();
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+    await carol.getByLabel(/^Picture/).setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: png });
+    check((await carol.getByAltText('Your avatar').getAttribute('src')).startsWith('blob:'), 'a preview before upload');
+    await carol.getByRole('button', { name: 'Upload picture' }).click();
+    await carol.getByText('Picture saved.').waitFor();
+    const me = JSON.parse((await apiFrom(carol, 'GET', '/api/v1/me')).body);
+    check(me.user.avatar_url, 'the avatar is stored');
+    const pw = carol.getByRole('region', { name: 'Password' });
+    await pw.getByLabel('Current password').fill(PASSWORD);
+    await pw.getByLabel('New password').fill('a brand new secret');
+    await pw.getByRole('button', { name: 'Change password' }).click();
+    await carol.getByText(/Password changed/).waitFor();
+    const del = carol.getByRole('region', { name: 'Delete account' });
+    await del.getByLabel('Your password').fill(PASSWORD);
+    await del.getByRole('button', { name: 'Delete my account' }).click();
+    await del.locator('.form-error:not([hidden])').waitFor(); // the old password is wrong now
+    await del.getByLabel('Your password').fill('a brand new secret');
+    await del.getByRole('button', { name: 'Delete my account' }).click();
+    await carol.locator('dialog[open]').getByRole('button', { name: 'Delete everything' }).click();
+    await carol.getByRole('button', { name: 'Sign in' }).waitFor();
+    const gone = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'carol', password: 'a brand new secret' }) });
+    check(gone.status === 401, `carol can still sign in (${gone.status})`);
+    await carol.context().close();
+  });
+
   await step('admin disables bob, whose open session is refused', async () => {
     await alice.getByRole('link', { name: 'Admin' }).click();
     await alice.locator('tr[data-username="bob"]').waitFor();
     await audit(alice, 'admin');
     await alice.screenshot({ path: `${shots}/admin.png` });
+    await alice.getByRole('button', { name: 'Change quota of bob' }).click();
+    await alice.locator('dialog[open]').getByLabel('Quota (GiB)').fill('2');
+    await alice.locator('dialog[open]').getByRole('button', { name: 'Save' }).click();
+    await alice.locator('tr[data-username="bob"]', { hasText: '2.0 GiB' }).waitFor();
     await alice.getByRole('button', { name: 'Disable bob' }).click();
     await alice.locator('tr[data-username="bob"]', { hasText: 'Disabled' }).waitFor();
     const me = await apiFrom(bob, 'GET', '/api/v1/me');
