@@ -1,5 +1,6 @@
-//! The one streaming pass over an upload's bytes: SHA-256, MD5 (for S3 ETags), size and
-//! UnixFS CID.
+//! The one streaming pass over an upload's bytes: SHA-256, MD5 (for S3 ETags), size,
+//! UnixFS CID, and the SHA-256 of each 256 KiB chunk (the DAG's raw leaves, which ranged
+//! reads are checked against).
 
 use super::unixfs::UnixFsBuilder;
 use bytes::Bytes;
@@ -75,6 +76,7 @@ pub struct ContentHasher {
     md5: Md5,
     size: u64,
     dag: UnixFsBuilder,
+    leaves: Vec<u8>,
 }
 
 impl Default for ContentHasher {
@@ -84,6 +86,7 @@ impl Default for ContentHasher {
             md5: Md5::Inline(md5::Md5::default()),
             size: 0,
             dag: UnixFsBuilder::default(),
+            leaves: Vec::new(),
         }
     }
 }
@@ -98,6 +101,21 @@ pub struct ContentDigest {
     pub size: u64,
     /// CIDv1, base32 (`bafk…` for a single raw leaf, `bafy…` for a dag-pb root).
     pub cid: String,
+    /// The SHA-256 of each 256 KiB chunk in order, 32 bytes each (the raw leaves' hashes,
+    /// which the CID computation makes anyway): ranged reads are checked against them.
+    pub leaves: Vec<u8>,
+}
+
+/// The multicodec of a raw leaf block.
+const RAW: u64 = 0x55;
+
+/// Keeps the digest of every raw leaf the DAG builder emits (the block bytes go).
+fn keep_leaf(leaves: &mut Vec<u8>) -> impl FnMut(super::unixfs::Block) + '_ {
+    move |(cid, _bytes)| {
+        if cid.codec() == RAW {
+            leaves.extend_from_slice(cid.hash().digest());
+        }
+    }
 }
 
 impl ContentHasher {
@@ -106,20 +124,21 @@ impl ContentHasher {
         self.md5.update(chunk, self.size);
         self.size += chunk.len() as u64;
         // Only the CIDs matter here; the block bytes are dropped at once.
-        self.dag.push(chunk, drop);
+        self.dag.push(chunk, keep_leaf(&mut self.leaves));
     }
 
     pub fn size(&self) -> u64 {
         self.size
     }
 
-    pub fn finish(self) -> ContentDigest {
-        let root = self.dag.finish(drop);
+    pub fn finish(mut self) -> ContentDigest {
+        let root = self.dag.finish(keep_leaf(&mut self.leaves));
         ContentDigest {
             sha256: hex::encode(self.sha256.finalize()),
             md5: self.md5.finish(),
             size: self.size,
             cid: root.to_string(),
+            leaves: self.leaves,
         }
     }
 }
@@ -141,6 +160,22 @@ mod tests {
         assert_eq!(a.cid, "bafkreicysg23kiwv34eg2d7qweipxwosdo2py4ldv42nbauguluen5v6am");
         assert_eq!(a.md5, "b1946ac92492d2347c6235b4d2611184");
         assert_eq!(a.size, 6);
+    }
+
+    #[test]
+    fn the_leaves_are_the_chunks_hashes() {
+        let data: Vec<u8> = (0..(600 * 1024)).map(|i: u32| (i % 251) as u8).collect();
+        let mut h = ContentHasher::default();
+        for chunk in data.chunks(70_001) {
+            h.update(chunk);
+        }
+        let d = h.finish();
+        let expected: Vec<u8> = data.chunks(256 * 1024).flat_map(|c| Sha256::digest(c).to_vec()).collect();
+        assert_eq!(d.leaves.len(), 3 * 32);
+        assert_eq!(d.leaves, expected);
+        let mut empty = ContentHasher::default();
+        empty.update(b"");
+        assert_eq!(empty.finish().leaves, Sha256::digest(b"").to_vec(), "the empty file is one empty leaf");
     }
 
     #[test]

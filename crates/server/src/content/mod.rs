@@ -9,5 +9,5 @@ mod zip;
 
 pub use car::{CAR_CODEC, CarEncoder, car_cid_of, parse_cid};
 pub use hasher::{ContentDigest, ContentHasher};
-pub use unixfs::UnixFsBuilder;
+pub use unixfs::{CHUNK_SIZE, UnixFsBuilder};
 pub use zip::{ZipEncoder, ZipEntry};

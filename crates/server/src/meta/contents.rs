@@ -35,6 +35,10 @@ pub trait ContentMeta {
     /// Referenced contents stored before MD5s were kept (S3 ETags need them).
     async fn contents_missing_md5(&self, limit: u32) -> Result<Vec<Md5Job>>;
     async fn set_md5(&self, content_id: &str, md5: &str) -> Result<()>;
+    /// The per-chunk SHA-256s of a content (`None` when not known yet).
+    async fn content_leaves(&self, content_id: &str) -> Result<Option<Vec<u8>>>;
+    /// Records them (the scrub, for contents stored before they were kept).
+    async fn set_content_leaves(&self, content_id: &str, leaves: &[u8]) -> Result<()>;
     /// The thumbnail made from the content with this SHA-256, if one was made.
     async fn thumbnail(&self, sha256: &str) -> Result<Option<ThumbnailRecord>>;
     /// Keeps a thumbnail (the first one made wins; a concurrent second is dropped).
@@ -187,6 +191,26 @@ impl ContentMeta for SqlMetaStore {
         .bind(now.0)
         .execute(&self.pool)
         .await?;
+        Ok(())
+    }
+
+    async fn content_leaves(&self, content_id: &str) -> Result<Option<Vec<u8>>> {
+        let row = sqlx::query("SELECT leaf_sha256 FROM contents WHERE id = $1")
+            .bind(content_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => sqlx::Row::try_get::<Option<Vec<u8>>, _>(&r, "leaf_sha256")?,
+            None => None,
+        })
+    }
+
+    async fn set_content_leaves(&self, content_id: &str, leaves: &[u8]) -> Result<()> {
+        sqlx::query("UPDATE contents SET leaf_sha256 = $1 WHERE id = $2 AND leaf_sha256 IS NULL")
+            .bind(leaves.to_vec())
+            .bind(content_id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 }

@@ -344,6 +344,7 @@ pub(super) async fn commit_in_tx(tx: &mut Tx, owner: &str, uploads: Vec<StagedUp
             blob_key: &up.blob_key,
             cid: &up.cid,
             md5: up.md5.as_deref(),
+            leaves: up.leaves.as_deref(),
         };
         let (content_id, redundant_blob) = reference_content(tx, &content, now).await?;
         let placement = Placement {
@@ -376,6 +377,8 @@ pub(super) struct StagedContent<'a> {
     pub blob_key: &'a str,
     pub cid: &'a str,
     pub md5: Option<&'a str>,
+    /// Per-chunk SHA-256s (`None`: unknown, checked ranges wait for the scrub to add them).
+    pub leaves: Option<&'a [u8]>,
 }
 
 /// Takes a reference on content: revives or shares an existing row with the same bytes
@@ -389,10 +392,11 @@ pub(super) async fn reference_content(
     now: Timestamp,
 ) -> Result<(String, Option<String>)> {
     let row = sqlx::query(
-        "INSERT INTO contents (id, store, sha256, size, blob_key, refcount, created_at, cid, md5) \
-         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8) \
+        "INSERT INTO contents (id, store, sha256, size, blob_key, refcount, created_at, cid, md5, leaf_sha256) \
+         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9) \
          ON CONFLICT (store, sha256) DO UPDATE SET refcount = contents.refcount + 1, \
          md5 = COALESCE(contents.md5, excluded.md5), \
+         leaf_sha256 = COALESCE(contents.leaf_sha256, excluded.leaf_sha256), \
          blob_key = CASE WHEN contents.damaged_at IS NULL THEN contents.blob_key ELSE excluded.blob_key END, \
          damaged_at = NULL \
          RETURNING id, blob_key",
@@ -405,6 +409,7 @@ pub(super) async fn reference_content(
     .bind(now.0)
     .bind(c.cid)
     .bind(c.md5)
+    .bind(c.leaves.map(<[u8]>::to_vec))
     .fetch_one(&mut **tx)
     .await?;
     let content_id = get_str(&row, "id")?;

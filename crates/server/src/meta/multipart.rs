@@ -149,6 +149,8 @@ impl MultipartMeta for SqlMetaStore {
             blob_key: &p.blob_key,
             cid: &p.cid,
             md5: Some(&p.md5),
+            // A part is only ever read whole, into the completed object (which has its own).
+            leaves: None,
         };
         let (content_id, redundant) = reference_content(&mut tx, &content, now).await?;
         if let Some((old_content, _)) = &old {

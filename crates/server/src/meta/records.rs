@@ -93,6 +93,8 @@ pub struct StagedUpload {
     pub modified_at: Option<Timestamp>,
     /// MD5 (hex) of the content, for S3 ETags; `None` leaves it to the background filler.
     pub md5: Option<String>,
+    /// The SHA-256 of each 256 KiB chunk (`ContentDigest::leaves`), for checked ranges.
+    pub leaves: Option<Vec<u8>>,
     /// The S3 attributes the written file gets (any other write clears them).
     pub attributes: ObjectAttributes,
 }

@@ -62,10 +62,13 @@ impl Scrubber {
         }
     }
 
-    /// Re-hashes one content; false (and marked damaged) if its bytes do not match.
+    /// Re-hashes one content; false (and marked damaged) if its bytes do not match. An
+    /// intact content stored before chunk hashes were kept gets them now, so its ranged
+    /// reads are checked from then on.
     async fn check(&self, job: &ScrubJob) -> anyhow::Result<bool> {
         let store = self.stores.by_name(&job.store).await?;
         let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
+        let mut leaves = LeafHasher::default();
         let mut length = 0u64;
         let readable = match store.read(&job.blob_key, 0..job.size.max(0) as u64).await {
             Ok(mut bytes) => loop {
@@ -73,6 +76,7 @@ impl Scrubber {
                     Some(Ok(chunk)) => {
                         length += chunk.len() as u64;
                         sha2::Digest::update(&mut hasher, &chunk);
+                        leaves.update(&chunk);
                     }
                     Some(Err(_)) => break false,
                     None => break true,
@@ -88,6 +92,9 @@ impl Scrubber {
             self.meta.mark_damaged(&job.content_id, Timestamp::now()).await?;
         }
         metrics::counter!("nimbus_scrub_bytes_total").increment(length);
+        if intact {
+            self.meta.set_content_leaves(&job.content_id, &leaves.finish()).await?;
+        }
         Ok(intact)
     }
 
@@ -102,6 +109,57 @@ impl Scrubber {
                 Err(e) => tracing::warn!(error = %e, "scrub pass failed; retrying later"),
             }
             tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+    }
+}
+
+/// The SHA-256 of each 256 KiB chunk, as `ContentDigest::leaves` has them.
+#[derive(Default)]
+struct LeafHasher {
+    current: sha2::Sha256,
+    filled: usize,
+    out: Vec<u8>,
+}
+
+impl LeafHasher {
+    fn update(&mut self, mut data: &[u8]) {
+        const CHUNK: usize = crate::content::CHUNK_SIZE;
+        while !data.is_empty() {
+            let take = (CHUNK - self.filled).min(data.len());
+            sha2::Digest::update(&mut self.current, &data[..take]);
+            self.filled += take;
+            data = &data[take..];
+            if self.filled == CHUNK {
+                self.out.extend_from_slice(&sha2::Digest::finalize_reset(&mut self.current));
+                self.filled = 0;
+            }
+        }
+    }
+
+    /// A trailing partial chunk counts, and so does the one empty chunk of an empty file.
+    fn finish(mut self) -> Vec<u8> {
+        if self.filled > 0 || self.out.is_empty() {
+            self.out.extend_from_slice(&sha2::Digest::finalize(self.current));
+        }
+        self.out
+    }
+}
+
+#[cfg(test)]
+mod leaf_tests {
+    use crate::content::ContentHasher;
+
+    #[test]
+    fn the_scrub_derives_the_same_leaves_as_an_upload() {
+        for size in [0usize, 10, 262_144, 262_145, 700_000] {
+            let data: Vec<u8> = (0..size).map(|i| (i % 249) as u8).collect();
+            let mut upload = ContentHasher::default();
+            upload.update(&data);
+            let mut scrub = super::LeafHasher::default();
+            for piece in data.chunks(100_000) {
+                scrub.update(piece);
+            }
+            assert_eq!(scrub.finish(), upload.finish().leaves, "{size} bytes");
         }
     }
 }

@@ -353,6 +353,7 @@ impl Files {
                     blob_key: up.blob.key.clone().unwrap_or_default(),
                     modified_at: up.modified_at,
                     md5: Some(up.blob.digest.md5.clone()).filter(|m| !m.is_empty()),
+                    leaves: Some(up.blob.digest.leaves.clone()),
                     attributes: up.attributes,
                 });
                 stores.push(up.blob.store.clone());

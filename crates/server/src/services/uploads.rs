@@ -404,6 +404,7 @@ impl Files {
             blob_key: key.clone(),
             modified_at: session.modified_at,
             md5: Some(digest.md5.clone()).filter(|m| !m.is_empty()),
+            leaves: Some(digest.leaves.clone()),
             attributes: Default::default(),
         };
         let committed = match self.meta.finish_upload(&session.id, staged).await {

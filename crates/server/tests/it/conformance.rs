@@ -59,6 +59,7 @@ fn staged(path: &str, content: &str, mode: WriteMode) -> StagedUpload {
         blob_key: format!("ab/{}", new_id()),
         modified_at: None,
         md5: None,
+        leaves: None,
         attributes: Default::default(),
     }
 }

@@ -149,6 +149,50 @@ async fn a_rotten_blob_is_not_served_whole() {
     assert_eq!(c.get_path_bytes("precious.bin").await.unwrap().as_ref(), data.as_slice());
 }
 
+/// A range is checked as well: the 256 KiB chunks it covers are hashed against the
+/// chunk hashes kept with the content, so a range that touches a rotten chunk is cut
+/// off before any of that chunk's bytes go out, and the content is quarantined; ranges
+/// in intact chunks are served until then.
+#[tokio::test]
+async fn a_range_of_a_rotten_blob_is_refused_too() {
+    crate::needs_backend!();
+    let s = crate::common::TestServer::start_with(|c| c.scrub_bytes_per_sec = 0).await;
+    let c = s.user("alice").await;
+    let data: Vec<u8> = (0..700_000u32).map(|i| (i % 251) as u8).collect();
+    let (f, _) = c.put("precious.bin", data.clone(), &nimbus_client::PutOptions::default()).await.unwrap();
+    let blobs = crate::common::blob_files(&s);
+    let mut stored = std::fs::read(&blobs[0]).unwrap();
+    stored[300_000] ^= 0x01; // in the second chunk (262,144..524,288)
+    std::fs::write(&blobs[0], &stored).unwrap();
+    let range = |r: &'static str| c.request(reqwest::Method::GET, "/api/v1/fs/precious.bin").header("range", r).send();
+    for (r, from, to) in
+        [("bytes=0-99", 0, 100), ("bytes=600000-600099", 600_000, 600_100), ("bytes=262000-262143", 262_000, 262_144)]
+    {
+        let resp = range(r).await.unwrap();
+        assert_eq!(resp.status(), 206, "{r}");
+        assert_eq!(resp.bytes().await.unwrap().as_ref(), &data[from..to], "{r} is in an intact chunk");
+    }
+    let resp = range("bytes=262000-300100").await.unwrap();
+    assert_eq!(resp.status(), 206);
+    match resp.bytes().await {
+        Ok(b) => {
+            assert!(b.len() < 38_101, "the range was cut short ({} bytes)", b.len());
+            assert_eq!(b.as_ref(), &data[262_000..262_000 + b.len()], "only the intact chunk's bytes");
+        }
+        Err(e) => assert!(e.is_body() || e.is_decode(), "{e}"),
+    }
+    let mut damaged = false;
+    for _ in 0..100 {
+        damaged = c.file(&f.id).await.unwrap().damaged;
+        if damaged {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(damaged, "quarantined");
+    assert_eq!(range("bytes=0-99").await.unwrap().status(), 409, "then no range is served");
+}
+
 /// The scrub finds damage nobody has read yet: `nimbus admin scrub` re-hashes every
 /// stored content and lists the damaged files, which the API then reports.
 #[tokio::test]
