@@ -91,6 +91,23 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
+/// The authenticated caller, signed in with the account's password (a browser or a
+/// token): what managing the account and the admin API require. A device session, an
+/// app password or an access key gets 403 here (see `services::Scope`).
+pub struct FullAuth(pub Principal);
+
+impl FromRequestParts<AppState> for FullAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Auth(who) = Auth::from_request_parts(parts, state).await?;
+        if who.scope != crate::services::Scope::Full {
+            return Err(Error::OutOfScope.into());
+        }
+        Ok(FullAuth(who))
+    }
+}
+
 fn bearer_token(parts: &Parts) -> Option<String> {
     let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;

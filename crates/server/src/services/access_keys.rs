@@ -67,7 +67,8 @@ impl AccessKeys {
         }
         let secret = self.secrets.open(&sealed)?;
         self.meta.touch_access_key(&key.id, Timestamp::now()).await?;
-        Ok(Some((secret, Principal { user, session_id: format!("access-key:{}", key.id) })))
+        let session_id = format!("access-key:{}", key.id);
+        Ok(Some((secret, Principal { user, session_id, scope: super::accounts::Scope::Files })))
     }
 }
 

@@ -16,6 +16,19 @@ use std::sync::Arc;
 pub struct Principal {
     pub user: UserRecord,
     pub session_id: String,
+    /// What the credential it signed in with may do.
+    pub scope: Scope,
+}
+
+/// A credential's reach. A password sign-in (browser or token) may do everything the
+/// account may; a device's session, an app password and an S3 access key may use files,
+/// sharing, links, messages, usage and activity, but not manage the account (password,
+/// devices, app passwords, access keys, profile, plan, bucket) nor the admin API, so a
+/// stolen device cannot take the account over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Full,
+    Files,
 }
 
 /// A new login: the bearer token (shown once) and its session.
@@ -137,7 +150,8 @@ impl Accounts {
         if user.disabled {
             return Err(Error::Unauthorized);
         }
-        Ok(Principal { user, session_id: session.id })
+        let scope = if session.device_id.is_some() { Scope::Files } else { Scope::Full };
+        Ok(Principal { user, session_id: session.id, scope })
     }
 
     pub async fn logout(&self, who: &Principal) -> Result<()> {

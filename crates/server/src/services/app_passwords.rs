@@ -55,7 +55,8 @@ impl Accounts {
                 return Err(Error::Forbidden);
             }
             self.meta.touch_app_password(&app.id, Timestamp::now()).await?;
-            return Ok(Principal { user, session_id: format!("app-password:{}", app.id) });
+            let session_id = format!("app-password:{}", app.id);
+            return Ok(Principal { user, session_id, scope: super::accounts::Scope::Files });
         }
         let user = self.meta.user_by_login(&account).await?;
         let ok = passwords::verify(password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
@@ -65,7 +66,7 @@ impl Accounts {
                 if user.disabled {
                     return Err(Error::Forbidden);
                 }
-                Ok(Principal { user, session_id: "basic".into() })
+                Ok(Principal { user, session_id: "basic".into(), scope: super::accounts::Scope::Full })
             }
             _ => {
                 self.throttle.failed(&account, client);

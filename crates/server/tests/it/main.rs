@@ -32,6 +32,7 @@ mod s3_api;
 mod s3_clients;
 mod s3_scale;
 mod scale;
+mod scopes;
 mod sharing;
 mod streaming;
 mod tus_clients;

@@ -45,6 +45,8 @@ mod process;
 mod s3;
 #[path = "../it/s3_api.rs"]
 mod s3_api;
+#[path = "../it/scopes.rs"]
+mod scopes;
 #[path = "../it/sharing.rs"]
 mod sharing;
 #[path = "../it/streaming.rs"]

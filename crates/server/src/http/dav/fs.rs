@@ -74,7 +74,11 @@ pub fn fs_error(e: Error) -> FsError {
         Error::PathExists | Error::PreconditionFailed | Error::Conflict(_) => FsError::Exists,
         Error::QuotaExceeded | Error::InsufficientStorage => FsError::InsufficientStorage,
         Error::PayloadTooLarge { .. } => FsError::TooLarge,
-        Error::Forbidden | Error::Validation(_) | Error::BadRequest(_) | Error::ImageTooLarge(_) => FsError::Forbidden,
+        Error::Forbidden
+        | Error::OutOfScope
+        | Error::Validation(_)
+        | Error::BadRequest(_)
+        | Error::ImageTooLarge(_) => FsError::Forbidden,
         // Damaged content is refused, not failed: nothing a retry would change.
         Error::ContentDamaged => FsError::Forbidden,
         other => {

@@ -2,7 +2,7 @@
 
 use crate::http::AppState;
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiJson, Auth, Param};
+use crate::http::extract::{ApiJson, FullAuth, Param};
 use crate::meta::AccessKeyRecord;
 use axum::Json;
 use axum::extract::State;
@@ -27,7 +27,7 @@ fn access_key_json(k: &AccessKeyRecord, secret: Option<String>) -> AccessKey {
         (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create_access_key(
     State(s): State<AppState>,
-    Auth(who): Auth,
+    FullAuth(who): FullAuth,
     ApiJson(req): ApiJson<CreateAccessKeyRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let (record, secret) = s.services.access_keys.create(&who, &req.name).await?;
@@ -36,14 +36,18 @@ pub async fn create_access_key(
 
 #[utoipa::path(get, path = "/api/v1/me/access-keys", summary = "Your S3 access keys", tag = "accounts",
     responses((status = 200, body = Page<AccessKey>)), security(("bearer" = [])))]
-pub async fn list_access_keys(State(s): State<AppState>, Auth(who): Auth) -> ApiResult<Json<Page<AccessKey>>> {
+pub async fn list_access_keys(State(s): State<AppState>, FullAuth(who): FullAuth) -> ApiResult<Json<Page<AccessKey>>> {
     let all = s.services.access_keys.list(&who).await?;
     Ok(Json(Page { items: all.iter().map(|k| access_key_json(k, None)).collect(), next_cursor: None }))
 }
 
 #[utoipa::path(delete, path = "/api/v1/me/access-keys/{id}", summary = "Delete an S3 access key", tag = "accounts",
     params(("id" = String, Path)), responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn delete_access_key(State(s): State<AppState>, Auth(who): Auth, Param(id): Param) -> ApiResult<StatusCode> {
+pub async fn delete_access_key(
+    State(s): State<AppState>,
+    FullAuth(who): FullAuth,
+    Param(id): Param,
+) -> ApiResult<StatusCode> {
     s.services.access_keys.delete(&who, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

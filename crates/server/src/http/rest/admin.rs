@@ -4,7 +4,7 @@ use super::convert;
 use super::usage::usage_json;
 use crate::http::AppState;
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiJson, ApiQuery, Auth, Param};
+use crate::http::extract::{ApiJson, ApiQuery, FullAuth, Param};
 use crate::meta::AdminPatch;
 use axum::Json;
 use axum::extract::State;
@@ -24,7 +24,7 @@ pub struct AdminListQuery {
     responses((status = 200, body = Page<AdminUser>), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn admin_list_users(
     State(s): State<AppState>,
-    Auth(who): Auth,
+    FullAuth(who): FullAuth,
     ApiQuery(q): ApiQuery<AdminListQuery>,
 ) -> ApiResult<Json<Page<AdminUser>>> {
     let page = s.services.admin.list(&who, q.limit, q.cursor.as_deref()).await?;
@@ -41,7 +41,7 @@ pub async fn admin_list_users(
     security(("bearer" = [])))]
 pub async fn admin_patch_user(
     State(s): State<AppState>,
-    Auth(who): Auth,
+    FullAuth(who): FullAuth,
     Param(id): Param,
     ApiJson(req): ApiJson<AdminUserPatch>,
 ) -> ApiResult<Json<UserEnvelope>> {

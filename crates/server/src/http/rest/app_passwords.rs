@@ -2,7 +2,7 @@
 
 use crate::http::AppState;
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiJson, Auth, Param};
+use crate::http::extract::{ApiJson, FullAuth, Param};
 use crate::meta::AppPasswordRecord;
 use axum::Json;
 use axum::extract::State;
@@ -26,7 +26,7 @@ fn app_password_json(a: &AppPasswordRecord, password: Option<String>) -> AppPass
         (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create_app_password(
     State(s): State<AppState>,
-    Auth(who): Auth,
+    FullAuth(who): FullAuth,
     ApiJson(req): ApiJson<CreateAppPasswordRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let (record, secret) = s.services.accounts.create_app_password(&who, &req.name).await?;
@@ -35,7 +35,10 @@ pub async fn create_app_password(
 
 #[utoipa::path(get, path = "/api/v1/me/app-passwords", summary = "Your app passwords", tag = "accounts",
     responses((status = 200, body = Page<AppPassword>)), security(("bearer" = [])))]
-pub async fn list_app_passwords(State(s): State<AppState>, Auth(who): Auth) -> ApiResult<Json<Page<AppPassword>>> {
+pub async fn list_app_passwords(
+    State(s): State<AppState>,
+    FullAuth(who): FullAuth,
+) -> ApiResult<Json<Page<AppPassword>>> {
     let all = s.services.accounts.app_passwords(&who).await?;
     Ok(Json(Page { items: all.iter().map(|a| app_password_json(a, None)).collect(), next_cursor: None }))
 }
@@ -44,7 +47,7 @@ pub async fn list_app_passwords(State(s): State<AppState>, Auth(who): Auth) -> A
     params(("id" = String, Path)), responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn delete_app_password(
     State(s): State<AppState>,
-    Auth(who): Auth,
+    FullAuth(who): FullAuth,
     Param(id): Param,
 ) -> ApiResult<StatusCode> {
     s.services.accounts.revoke_app_password(&who, &id).await?;

@@ -3,7 +3,7 @@
 use super::accounts::login_response;
 use crate::http::AppState;
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiJson, Auth, ClientAddr, Param};
+use crate::http::extract::{ApiJson, ClientAddr, FullAuth, Param};
 use crate::meta::DeviceRecord;
 use axum::Json;
 use axum::extract::State;
@@ -27,7 +27,7 @@ fn device_json(d: &DeviceRecord, secret: Option<String>) -> Device {
         (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create_device(
     State(s): State<AppState>,
-    Auth(who): Auth,
+    FullAuth(who): FullAuth,
     ApiJson(req): ApiJson<CreateDeviceRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let (device, secret) = s.services.devices.register(&who, &req.name, &req.peer_id).await?;
@@ -36,14 +36,18 @@ pub async fn create_device(
 
 #[utoipa::path(get, path = "/api/v1/me/devices", summary = "Your devices", tag = "devices",
     responses((status = 200, body = Page<Device>)), security(("bearer" = [])))]
-pub async fn list_devices(State(s): State<AppState>, Auth(who): Auth) -> ApiResult<Json<Page<Device>>> {
+pub async fn list_devices(State(s): State<AppState>, FullAuth(who): FullAuth) -> ApiResult<Json<Page<Device>>> {
     let devices = s.services.devices.list(&who).await?;
     Ok(Json(Page { items: devices.iter().map(|d| device_json(d, None)).collect(), next_cursor: None }))
 }
 
 #[utoipa::path(delete, path = "/api/v1/me/devices/{id}", summary = "Remove a device", tag = "devices", params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn delete_device(State(s): State<AppState>, Auth(who): Auth, Param(id): Param) -> ApiResult<StatusCode> {
+pub async fn delete_device(
+    State(s): State<AppState>,
+    FullAuth(who): FullAuth,
+    Param(id): Param,
+) -> ApiResult<StatusCode> {
     s.services.devices.remove(&who, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,7 +3,7 @@
 use super::convert;
 use crate::http::AppState;
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiJson, Auth};
+use crate::http::extract::{ApiJson, Auth, FullAuth};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -20,7 +20,7 @@ pub async fn get_me(Auth(who): Auth) -> Json<UserEnvelope> {
     security(("bearer" = [])))]
 pub async fn patch_me(
     State(s): State<AppState>,
-    Auth(who): Auth,
+    FullAuth(who): FullAuth,
     ApiJson(req): ApiJson<UpdateMeRequest>,
 ) -> ApiResult<Json<UserEnvelope>> {
     let user = s.services.accounts.update_me(&who, req).await?;
@@ -31,7 +31,7 @@ pub async fn patch_me(
     responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn change_password(
     State(s): State<AppState>,
-    Auth(who): Auth,
+    FullAuth(who): FullAuth,
     ApiJson(req): ApiJson<ChangePasswordRequest>,
 ) -> ApiResult<StatusCode> {
     s.services.accounts.change_password(&who, &req.current_password, &req.new_password).await?;
@@ -42,7 +42,7 @@ pub async fn change_password(
     responses((status = 204), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn delete_me(
     State(s): State<AppState>,
-    Auth(who): Auth,
+    FullAuth(who): FullAuth,
     ApiJson(req): ApiJson<DeleteAccountRequest>,
 ) -> ApiResult<StatusCode> {
     s.services.accounts.delete_account(&who, &req.password).await?;

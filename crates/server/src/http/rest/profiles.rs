@@ -4,7 +4,7 @@ use super::convert;
 use crate::error::Error;
 use crate::http::AppState;
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiQuery, Auth, Param};
+use crate::http::extract::{ApiQuery, Auth, FullAuth, Param};
 use crate::services::MAX_AVATAR_BYTES;
 use axum::Json;
 use axum::body::Body;
@@ -16,7 +16,7 @@ use nimbus_api::{ErrorBody, Page, PublicUser, PublicUserEnvelope};
 #[utoipa::path(put, path = "/api/v1/me/avatar", summary = "Set your avatar", tag = "me",
     request_body(content_type = "image/*", description = "PNG, JPEG, GIF or WebP, at most 5 MiB (checked by content)"),
     responses((status = 204), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn put_avatar(State(s): State<AppState>, Auth(who): Auth, body: Body) -> ApiResult<StatusCode> {
+pub async fn put_avatar(State(s): State<AppState>, FullAuth(who): FullAuth, body: Body) -> ApiResult<StatusCode> {
     let bytes = axum::body::to_bytes(body, MAX_AVATAR_BYTES + 1)
         .await
         .map_err(|_| Error::PayloadTooLarge { limit: MAX_AVATAR_BYTES as u64 })?;
@@ -25,7 +25,7 @@ pub async fn put_avatar(State(s): State<AppState>, Auth(who): Auth, body: Body) 
 }
 
 #[utoipa::path(delete, path = "/api/v1/me/avatar", summary = "Remove your avatar", tag = "me", responses((status = 204)), security(("bearer" = [])))]
-pub async fn delete_avatar(State(s): State<AppState>, Auth(who): Auth) -> ApiResult<StatusCode> {
+pub async fn delete_avatar(State(s): State<AppState>, FullAuth(who): FullAuth) -> ApiResult<StatusCode> {
     s.services.avatars.delete(&who).await?;
     Ok(StatusCode::NO_CONTENT)
 }

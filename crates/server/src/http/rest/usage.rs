@@ -2,7 +2,7 @@
 
 use crate::http::AppState;
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiJson, Auth};
+use crate::http::extract::{ApiJson, Auth, FullAuth};
 use crate::services::UsageReport;
 use axum::Json;
 use axum::extract::State;
@@ -42,7 +42,7 @@ pub async fn get_usage(State(s): State<AppState>, Auth(who): Auth) -> ApiResult<
     responses((status = 200, body = UsageEnvelope), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn set_plan(
     State(s): State<AppState>,
-    Auth(who): Auth,
+    FullAuth(who): FullAuth,
     ApiJson(req): ApiJson<PlanRequest>,
 ) -> ApiResult<Json<UsageEnvelope>> {
     let report = s.services.usage.set_plan(&who, req.quota_bytes).await?;

@@ -2,7 +2,7 @@
 
 use crate::http::AppState;
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiJson, Auth};
+use crate::http::extract::{ApiJson, Auth, FullAuth};
 use crate::meta::StorageRecord;
 use axum::Json;
 use axum::extract::State;
@@ -26,7 +26,7 @@ fn storage_json(s: &StorageRecord) -> Storage {
     security(("bearer" = [])))]
 pub async fn put_storage(
     State(s): State<AppState>,
-    Auth(who): Auth,
+    FullAuth(who): FullAuth,
     ApiJson(req): ApiJson<StorageSettings>,
 ) -> ApiResult<Json<StorageEnvelope>> {
     let record = s.services.user_buckets.set(&who, req).await?;
@@ -42,7 +42,7 @@ pub async fn get_storage(State(s): State<AppState>, Auth(who): Auth) -> ApiResul
 
 #[utoipa::path(delete, path = "/api/v1/me/storage", summary = "Stop using your own bucket", tag = "storage",
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn delete_storage(State(s): State<AppState>, Auth(who): Auth) -> ApiResult<StatusCode> {
+pub async fn delete_storage(State(s): State<AppState>, FullAuth(who): FullAuth) -> ApiResult<StatusCode> {
     s.services.user_buckets.remove(&who).await?;
     Ok(StatusCode::NO_CONTENT)
 }
