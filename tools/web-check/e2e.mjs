@@ -53,7 +53,7 @@ async function newPage(options = {}) {
   const page = await ctx.newPage();
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('console', (m) => {
-    if (m.type() === 'error' && !/the server responded with a status of (401|404|409|413|415|422|507)/.test(m.text())) {
+    if (m.type() === 'error' && !/the server responded with a status of (401|403|404|409|413|415|422|507)/.test(m.text())) {
       problems.push(`console: ${m.text()}`);
     }
   });
@@ -499,7 +499,7 @@ try {
     await signUp(carol, 'carol');
     await carol.getByRole('link', { name: 'Settings' }).click();
     const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
-    await carol.getByLabel(/^Picture/).setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: png });
+    await carol.locator('input[name="avatar"]').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: png });
     check((await carol.getByAltText('Your avatar').getAttribute('src')).startsWith('blob:'), 'a preview before upload');
     await carol.getByRole('button', { name: 'Upload picture' }).click();
     await carol.getByText('Picture saved.').waitFor();
@@ -513,6 +513,7 @@ try {
     const del = carol.getByRole('region', { name: 'Delete account' });
     await del.getByLabel('Your password').fill(PASSWORD);
     await del.getByRole('button', { name: 'Delete my account' }).click();
+    await carol.locator('dialog[open]').getByRole('button', { name: 'Delete everything' }).click();
     await del.locator('.form-error:not([hidden])').waitFor(); // the old password is wrong now
     await del.getByLabel('Your password').fill('a brand new secret');
     await del.getByRole('button', { name: 'Delete my account' }).click();
@@ -528,6 +529,15 @@ try {
     await alice.locator('tr[data-username="bob"]').waitFor();
     await audit(alice, 'admin');
     await alice.screenshot({ path: `${shots}/admin.png` });
+    await alice.getByRole('button', { name: 'Invite someone…' }).click();
+    await alice.locator('dialog[open]').getByRole('button', { name: 'Create invite' }).click();
+    const inviteLink = await alice.locator('dialog[open]').getByLabel('Invitation link').inputValue();
+    check(/#\/signup\/inv_[0-9a-f]{64}$/.test(inviteLink), inviteLink);
+    await alice.keyboard.press('Escape');
+    const invited = await newPage();
+    await invited.goto(inviteLink);
+    check((await invited.getByLabel(/Invite code/).inputValue()) === inviteLink.split('/').pop(), 'the sign-up form carries the invite');
+    await invited.context().close();
     await alice.getByRole('button', { name: 'Change quota of bob' }).click();
     await alice.locator('dialog[open]').getByLabel('Quota (GiB)').fill('2');
     await alice.locator('dialog[open]').getByRole('button', { name: 'Save' }).click();

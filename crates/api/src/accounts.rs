@@ -33,6 +33,9 @@ pub struct RegisterRequest {
     pub first_name: Option<String>,
     #[serde(default)]
     pub last_name: Option<String>,
+    /// An invite code, where the server's registration is `invite`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite: Option<String>,
 }
 
 /// `username` may also be the account's email.

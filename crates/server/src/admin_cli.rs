@@ -94,7 +94,10 @@ pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<()> {
     };
     let user = match cmd {
         AdminCommand::CreateUser { username, password, email, admin: make_admin } => {
-            let settings = Settings::from_config(&config);
+            // Whoever runs this on the server is its operator: the registration policy
+            // (open, invite, closed) governs sign-ups, not them.
+            let settings =
+                Settings { registration: crate::config::Registration::Open, ..Settings::from_config(&config) };
             let req = RegisterRequest { username, password, email, ..Default::default() };
             let user = Accounts::new(meta.clone(), settings).register(req).await.map_err(|e| match e {
                 crate::error::Error::Validation(f) => anyhow::anyhow!("invalid: {f:?}"),

@@ -15,9 +15,23 @@ pub enum LogFormat {
     Json,
 }
 
+/// Who may create an account (the first account on a server always may: it is the admin).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Registration {
+    /// Anyone.
+    Open,
+    /// Only with an invite code from an admin (`POST /api/v1/admin/invites`).
+    Invite,
+    /// Nobody (admins create accounts with `nimbus admin`).
+    Closed,
+}
+
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Config {
+    /// Who may sign up: `open` (default), `invite` or `closed`.
+    pub registration: Registration,
     /// Address and port to listen on.
     pub listen: SocketAddr,
     /// The SQLite file and local blobs live here (unless overridden below).
@@ -97,6 +111,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
+            registration: Registration::Open,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("./nimbus-data"),
             database_url: None,
@@ -156,6 +171,7 @@ impl std::fmt::Debug for Config {
             .field("default_quota_bytes", &self.default_quota_bytes)
             .field("max_quota_bytes", &self.max_quota_bytes)
             .field("session_ttl_secs", &self.session_ttl_secs)
+            .field("registration", &self.registration)
             .field("cookie_secure", &self.cookie_secure)
             .field("public_url", &self.public_url)
             .field("log_format", &self.log_format)

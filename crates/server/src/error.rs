@@ -27,6 +27,9 @@ pub enum Error {
     /// A cookie-authenticated change that did not come from our own pages.
     #[error("cross-site request refused: send it from this server's pages, or with a bearer token")]
     CrossSiteRequest,
+    /// Registration is closed, or needs an invite that was missing, used or expired.
+    #[error("{0}")]
+    RegistrationRefused(&'static str),
     /// A device session, app password or access key asked to manage the account.
     #[error("this credential may use files but not manage the account; sign in with your password for that")]
     OutOfScope,

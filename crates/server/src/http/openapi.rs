@@ -27,7 +27,7 @@ use utoipa_swagger_ui::SwaggerUi;
         rest::create_device, rest::list_devices, rest::delete_device, rest::device_login,
         rest::create_app_password, rest::list_app_passwords, rest::delete_app_password,
         rest::create_access_key, rest::list_access_keys, rest::delete_access_key,
-        rest::admin_list_users, rest::admin_patch_user,
+        rest::admin_list_users, rest::admin_patch_user, rest::admin_create_invite,
         rest::request_password_reset, rest::confirm_password_reset,
         rest::put_avatar, rest::delete_avatar, rest::get_avatar, rest::search_users, rest::get_profile,
         rest::put_storage, rest::get_storage, rest::delete_storage,

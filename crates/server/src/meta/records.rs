@@ -38,6 +38,27 @@ pub struct NewUser {
     pub password_hash: String,
     pub quota_bytes: i64,
     pub created_at: Timestamp,
+    /// What lets this account in, unless it is the server's first (which always may).
+    pub admission: Admission,
+}
+
+/// How a registration is admitted (checked in the same transaction as the insert, so an
+/// invite is used up only by an account that is really created).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admission {
+    Open,
+    /// The SHA-256 (hex) of an invite code, which must be unused and unexpired.
+    Invite(String),
+    Closed,
+}
+
+/// An admin's invitation to register; only the code's hash is stored.
+#[derive(Debug, Clone)]
+pub struct NewInvite {
+    pub code_hash: String,
+    pub created_by: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
 }
 
 /// Changes to a user; `None` leaves a field alone, `Some(None)` clears it.

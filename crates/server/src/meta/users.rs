@@ -71,6 +71,8 @@ pub trait UserMeta {
     async fn delete_user(&self, id: &str) -> Result<()>;
     /// Users by username, after `after_key`.
     async fn list_users(&self, after_key: Option<&str>, limit: u32) -> Result<Vec<UserRecord>>;
+    /// Keeps an invite (its code's hash).
+    async fn create_invite(&self, invite: NewInvite) -> Result<()>;
     /// Enabled users whose username key starts with `prefix_key`, by username.
     async fn users_with_prefix(&self, prefix_key: &str, limit: u32) -> Result<Vec<UserRecord>>;
     /// Applies an admin's change; disabling revokes every session; the last enabled
@@ -86,6 +88,27 @@ impl UserMeta for SqlMetaStore {
         // registrations could otherwise both see an empty table and both become admin.
         if self.backend == super::sql::Backend::Postgres {
             sqlx::query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE").execute(&mut *tx).await?;
+        }
+        let first = sqlx::query("SELECT 1 AS x FROM users LIMIT 1").fetch_optional(&mut *tx).await?.is_none();
+        if !first {
+            match &u.admission {
+                Admission::Open => {}
+                Admission::Closed => return Err(Error::RegistrationRefused("registration is closed on this server")),
+                Admission::Invite(hash) => {
+                    let used = sqlx::query(
+                        "UPDATE invites SET used_at = $1, used_by = $2 \
+                         WHERE code_hash = $3 AND used_at IS NULL AND expires_at > $1",
+                    )
+                    .bind(u.created_at.0)
+                    .bind(&u.id)
+                    .bind(hash)
+                    .execute(&mut *tx)
+                    .await?;
+                    if used.rows_affected() != 1 {
+                        return Err(Error::RegistrationRefused("registration needs a valid, unused invite"));
+                    }
+                }
+            }
         }
         // The first account on an empty server is the admin.
         sqlx::query(
@@ -213,6 +236,17 @@ impl UserMeta for SqlMetaStore {
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    async fn create_invite(&self, i: NewInvite) -> Result<()> {
+        sqlx::query("INSERT INTO invites (code_hash, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(&i.code_hash)
+            .bind(&i.created_by)
+            .bind(i.created_at.0)
+            .bind(i.expires_at.0)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

@@ -3,10 +3,11 @@
 
 use super::login_throttle::LoginThrottle;
 use super::{Settings, passwords};
+use crate::config::Registration;
 use crate::domain::login_key;
 use crate::domain::{Email, Password, PersonName, Timestamp, Username, new_id, new_secret_token, sha256_hex};
 use crate::error::{Error, Result};
-use crate::meta::{MetaStore, NewUser, SessionRecord, UserPatch, UserRecord};
+use crate::meta::{Admission, MetaStore, NewUser, SessionRecord, UserPatch, UserRecord};
 use nimbus_api::{RegisterRequest, UpdateMeRequest};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -99,6 +100,13 @@ impl Accounts {
                 password_hash,
                 quota_bytes: i64::try_from(self.settings.default_quota_bytes).unwrap_or(i64::MAX),
                 created_at: Timestamp::now(),
+                admission: match self.settings.registration {
+                    Registration::Open => Admission::Open,
+                    Registration::Closed => Admission::Closed,
+                    Registration::Invite => {
+                        Admission::Invite(sha256_hex(req.invite.as_deref().unwrap_or("").trim().as_bytes()))
+                    }
+                },
             })
             .await
     }

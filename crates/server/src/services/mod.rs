@@ -82,6 +82,7 @@ pub struct Settings {
     /// Where the space reserve for deletes lives (the data dir), and its size.
     pub reserve_dir: Option<std::path::PathBuf>,
     pub reserve_bytes: u64,
+    pub registration: crate::config::Registration,
 }
 
 impl Settings {
@@ -99,6 +100,7 @@ impl Settings {
             min_free_percent: c.min_free_percent,
             reserve_dir: Some(c.data_dir.clone()),
             reserve_bytes: c.space_reserve_bytes,
+            registration: c.registration,
         }
     }
 }

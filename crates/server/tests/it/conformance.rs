@@ -6,7 +6,7 @@
 use crate::common::{Backend, PgTestDb};
 use nimbus_server::domain::{FilePath, PrefixRange, Timestamp, new_id};
 use nimbus_server::error::Error;
-use nimbus_server::meta::{FileMeta, MetaStore, NewUser, SqlMetaStore, StagedUpload, WriteMode};
+use nimbus_server::meta::{Admission, FileMeta, MetaStore, NewUser, SqlMetaStore, StagedUpload, WriteMode};
 use std::sync::Arc;
 
 /// A fresh store on this binary's backend, and what keeps its database alive.
@@ -41,6 +41,7 @@ async fn user(m: &dyn MetaStore, name: &str, quota: i64) -> String {
         password_hash: "x".into(),
         quota_bytes: quota,
         created_at: Timestamp::now(),
+        admission: Admission::Open,
     })
     .await
     .unwrap();
@@ -83,6 +84,7 @@ async fn users_are_unique_case_insensitively_and_the_first_is_admin() {
         password_hash: "x".into(),
         quota_bytes: 1,
         created_at: Timestamp::now(),
+        admission: Admission::Open,
     };
     assert!(matches!(m.create_user(clash).await, Err(Error::UsernameTaken)));
     assert_eq!(m.user_by_login("alice").await.unwrap().unwrap().id, first);

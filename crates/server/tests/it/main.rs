@@ -27,6 +27,7 @@ mod ops;
 mod paths;
 mod process;
 mod readme;
+mod registration;
 mod s3;
 mod s3_api;
 mod s3_clients;

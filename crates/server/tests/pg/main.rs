@@ -41,6 +41,8 @@ mod paths;
 #[allow(dead_code)]
 #[path = "../it/process.rs"]
 mod process;
+#[path = "../it/registration.rs"]
+mod registration;
 #[path = "../it/s3.rs"]
 mod s3;
 #[path = "../it/s3_api.rs"]

@@ -2,7 +2,7 @@
 // or demote.
 
 import { all, api } from './api.js';
-import { h, put, size, toast, dialog, field, onSubmit } from './dom.js';
+import { h, put, size, toast, dialog, field, onSubmit, copyButton } from './dom.js';
 import { session } from './app.js';
 
 const GIB = 1024 ** 3;
@@ -16,7 +16,8 @@ export async function adminPage() {
     const patch = async (u, body, done) => {
       try { await api('PATCH', `/api/v1/admin/users/${u.id}`, body); toast(done); await draw(); } catch (e) { toast(e.message, 'error'); }
     };
-    put(root, h('h1', { text: 'Users' }), h('table', { class: 'listing admin-users' },
+    put(root, h('div', { class: 'page-head' }, h('h1', { text: 'Users' }),
+      h('button', { type: 'button', class: 'primary', text: 'Invite someone…', onclick: invite })), h('table', { class: 'listing admin-users' },
       h('thead', {}, h('tr', {}, ['User', 'E-mail', 'Used', 'Quota', 'Files', 'Status', 'Actions'].map((t) => h('th', { scope: 'col', text: t })))),
       h('tbody', {}, users.map((u) => h('tr', { dataset: { username: u.username } },
         h('td', {}, u.username, u.is_admin ? h('span', { class: 'tag', text: 'admin' }) : null),
@@ -45,4 +46,21 @@ function quota(u, patch) {
     await patch(u, { quota_bytes: Math.round(Number(data.get('gib')) * GIB) }, `Quota of ${u.username} changed.`);
     dlg.close();
   });
+}
+
+/** A single-use invitation to register (needed where registration is `invite`). */
+function invite() {
+  const result = h('div', { 'aria-live': 'polite' });
+  const form = h('form', { class: 'stack' },
+    field('Valid for', h('select', { name: 'expires_in' },
+      [['86400', '1 day'], ['604800', '7 days'], ['2592000', '30 days']].map(([v, t]) => h('option', { value: v, text: t, selected: v === '604800' })))),
+    h('footer', {}, h('button', { type: 'submit', class: 'primary', text: 'Create invite' })));
+  onSubmit(form, async (data) => {
+    const { invite: inv } = await api('POST', '/api/v1/admin/invites', { expires_in: Number(data.get('expires_in')) });
+    const link = `${location.origin}/#/signup/${encodeURIComponent(inv.code)}`;
+    form.hidden = true;
+    put(result, h('p', { text: `Send this link; it admits one account until ${new Date(inv.expires_at).toLocaleString()}. It is shown only now.` }),
+      h('p', {}, h('input', { class: 'url', readonly: true, value: link, 'aria-label': 'Invitation link' }), ' ', copyButton(link, 'Copy link')));
+  });
+  dialog('Invite someone', h('div', {}, form, result), { wide: true });
 }

@@ -27,7 +27,8 @@ export function signInPage() {
     h('a', { href: '#/signup/', text: 'Create an account' }), ' · ', h('a', { href: '#/forgot/', text: 'Forgot your password?' })]);
 }
 
-export function signUpPage() {
+/** `#/signup/<invite code>` arrives from an admin's invitation link. */
+export function signUpPage(invite = '') {
   const form = h('form', { class: 'stack', 'aria-label': 'Create an account' },
     field('Username', input('username', 'text', { autocomplete: 'username', minlength: 3, maxlength: 32, pattern: '[A-Za-z0-9_.\\-]+', autofocus: true }),
       '3–32 letters, digits, _ . or -'),
@@ -36,10 +37,11 @@ export function signUpPage() {
       field('First name', h('input', { name: 'first_name', autocomplete: 'given-name' })),
       field('Last name', h('input', { name: 'last_name', autocomplete: 'family-name' }))),
     field('Password', input('password', 'password', { autocomplete: 'new-password', minlength: 8 }), 'At least 8 characters'),
+    field('Invite code (if this server asks for one)', h('input', { name: 'invite', autocomplete: 'off', value: invite.replace(/\/$/, '') })),
     h('button', { type: 'submit', class: 'primary', text: 'Create account' }));
   onSubmit(form, async (data) => {
     const body = { username: data.get('username').trim(), password: data.get('password') };
-    for (const k of ['email', 'first_name', 'last_name']) if (data.get(k).trim()) body[k] = data.get(k).trim();
+    for (const k of ['email', 'first_name', 'last_name', 'invite']) if (data.get(k).trim()) body[k] = data.get(k).trim();
     await api('POST', '/api/v1/auth/register', body, { quietAuth: true });
     const r = await api('POST', '/api/v1/auth/login', { username: body.username, password: body.password }, { quietAuth: true });
     signedIn(r.user);

@@ -76,6 +76,7 @@ pub fn fs_error(e: Error) -> FsError {
         Error::PayloadTooLarge { .. } => FsError::TooLarge,
         Error::Forbidden
         | Error::OutOfScope
+        | Error::RegistrationRefused(_)
         | Error::Validation(_)
         | Error::BadRequest(_)
         | Error::ImageTooLarge(_) => FsError::Forbidden,

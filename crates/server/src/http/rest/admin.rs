@@ -8,6 +8,7 @@ use crate::http::extract::{ApiJson, ApiQuery, FullAuth, Param};
 use crate::meta::AdminPatch;
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use nimbus_api::{AdminUser, AdminUserPatch, ErrorBody, Page, UserEnvelope};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -48,4 +49,34 @@ pub async fn admin_patch_user(
     let patch = AdminPatch { quota_bytes: req.quota_bytes, disabled: req.disabled, is_admin: req.is_admin };
     let user = s.services.admin.update(&who, &id, patch).await?;
     Ok(Json(UserEnvelope { user: convert::user(&user) }))
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateInviteRequest {
+    /// Seconds until the invite expires (default 7 days, at most 90 days).
+    expires_in: Option<i64>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Invite {
+    /// The code to give the person (shown only here); `POST /auth/register` takes it as `invite`.
+    code: String,
+    expires_at: String,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct InviteEnvelope {
+    invite: Invite,
+}
+
+#[utoipa::path(post, path = "/api/v1/admin/invites", summary = "Invite someone to register (admin)", tag = "admin", request_body = CreateInviteRequest,
+    responses((status = 201, body = InviteEnvelope), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn admin_create_invite(
+    State(s): State<AppState>,
+    FullAuth(who): FullAuth,
+    ApiJson(req): ApiJson<CreateInviteRequest>,
+) -> ApiResult<(StatusCode, Json<InviteEnvelope>)> {
+    let (code, expires_at) = s.services.admin.invite(&who, req.expires_in).await?;
+    Ok((StatusCode::CREATED, Json(InviteEnvelope { invite: Invite { code, expires_at: expires_at.rfc3339() } })))
 }

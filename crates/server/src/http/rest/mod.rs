@@ -95,6 +95,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/users/{user}", get(get_profile))
         .route("/api/v1/me/storage", get(get_storage).put(put_storage).delete(delete_storage))
         .route("/api/v1/admin/users", get(admin_list_users))
+        .route("/api/v1/admin/invites", post(admin_create_invite))
         .route("/api/v1/admin/users/{id}", axum::routing::patch(admin_patch_user))
         .route(
             "/api/v1/fs/{*path}",
