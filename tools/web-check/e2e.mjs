@@ -390,6 +390,10 @@ try {
     const refused = await bucket.locator('.form-error:not([hidden])').textContent();
     check(refused.length > 10 && !refused.includes('{'), `bucket refusal: ${refused}`);
     report.figures.bucket_refusal = refused;
+    // Sessions: this browser is listed as the current one; end the others (the phone
+    // step signs in again later).
+    const sessionsBox = alice.getByRole('region', { name: 'Where you are signed in' });
+    await sessionsBox.locator('li[data-kind="browser"]', { hasText: 'this one' }).waitFor();
     await audit(alice, 'settings');
     await alice.screenshot({ path: `${shots}/settings.png`, fullPage: true });
   });

@@ -126,6 +126,22 @@ fn session_cookie(parts: &Parts) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
+/// Where a sign-in comes from (address, program, and whether a browser page sent it),
+/// for the user's list of sessions.
+pub struct SignIn(pub crate::services::SignInFrom);
+
+impl FromRequestParts<AppState> for SignIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ClientAddr(address) = ClientAddr::from_request_parts(parts, state).await?;
+        let user_agent = parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string);
+        // Browsers send `Origin` with every POST from a page; scripts and tools rarely do.
+        let browser = parts.headers.contains_key(header::ORIGIN);
+        Ok(SignIn(crate::services::SignInFrom { address: address.to_string(), user_agent, browser }))
+    }
+}
+
 /// The client's address: the socket peer, or, when the peer is a trusted proxy, the
 /// nearest untrusted address in `X-Forwarded-For`.
 pub struct ClientAddr(pub std::net::IpAddr);

@@ -24,6 +24,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (15, "thumbnails", include_str!("../../migrations/sqlite/0015_thumbnails.sql")),
     (16, "leaf_hashes", include_str!("../../migrations/sqlite/0016_leaf_hashes.sql")),
     (17, "invites", include_str!("../../migrations/sqlite/0017_invites.sql")),
+    (18, "session_details", include_str!("../../migrations/sqlite/0018_session_details.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -43,6 +44,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (15, "thumbnails", include_str!("../../migrations/postgres/0015_thumbnails.sql")),
     (16, "leaf_hashes", include_str!("../../migrations/postgres/0016_leaf_hashes.sql")),
     (17, "invites", include_str!("../../migrations/postgres/0017_invites.sql")),
+    (18, "session_details", include_str!("../../migrations/postgres/0018_session_details.sql")),
 ];
 
 pub async fn run(pool: &AnyPool, backend: Backend) -> anyhow::Result<()> {

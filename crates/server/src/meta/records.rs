@@ -80,6 +80,12 @@ pub struct SessionRecord {
     pub expires_at: Timestamp,
     /// Set for sessions opened by a device login; they end with the device.
     pub device_id: Option<String>,
+    /// `browser`, `token` or `device`: how it began.
+    pub kind: String,
+    pub client_address: Option<String>,
+    pub user_agent: Option<String>,
+    /// When a request last used it (kept to the minute).
+    pub last_used_at: Option<Timestamp>,
 }
 
 /// How an upload treats an existing file at its path.

@@ -32,6 +32,19 @@ pub enum Scope {
     Files,
 }
 
+/// Where a sign-in comes from, as the user will see it in their list of sessions.
+#[derive(Debug, Clone, Default)]
+pub struct SignInFrom {
+    /// The client's address (as `ClientAddr` determined it).
+    pub address: String,
+    pub user_agent: Option<String>,
+    /// A browser page signed in (it sent an `Origin`): the session rides on a cookie.
+    pub browser: bool,
+}
+
+/// How often a session's `last_used_at` is written at most.
+const TOUCH_EVERY_SECS: i64 = 60;
+
 /// A new login: the bearer token (shown once) and its session.
 pub struct NewLogin {
     pub token: String,
@@ -113,7 +126,8 @@ impl Accounts {
 
     /// Checks a username-or-email and password and opens a session. Failures are
     /// throttled per account and per `client` address (see `LoginThrottle`).
-    pub async fn login(&self, login: &str, password: &str, client: &str) -> Result<NewLogin> {
+    pub async fn login(&self, login: &str, password: &str, from: &SignInFrom) -> Result<NewLogin> {
+        let client = from.address.as_str();
         let account = login_key(login);
         self.throttle.check(&account, client)?;
         let user = self.meta.user_by_login(&account).await?;
@@ -129,11 +143,16 @@ impl Accounts {
         if user.disabled {
             return Err(Error::Forbidden);
         }
-        self.open_session(user, None).await
+        self.open_session(user, None, from).await
     }
 
     /// Opens a session for `user`, tagged with the device that logged in, if any.
-    pub(super) async fn open_session(&self, user: UserRecord, device_id: Option<String>) -> Result<NewLogin> {
+    pub(super) async fn open_session(
+        &self,
+        user: UserRecord,
+        device_id: Option<String>,
+        from: &SignInFrom,
+    ) -> Result<NewLogin> {
         let token = new_secret_token("nmb");
         let now = Timestamp::now();
         let session = SessionRecord {
@@ -142,7 +161,18 @@ impl Accounts {
             user_id: user.id.clone(),
             created_at: now,
             expires_at: now.plus_secs(i64::try_from(self.settings.session_ttl_secs).unwrap_or(i64::MAX / 2)),
+            kind: if device_id.is_some() {
+                "device"
+            } else if from.browser {
+                "browser"
+            } else {
+                "token"
+            }
+            .into(),
             device_id,
+            client_address: Some(from.address.clone()).filter(|a| !a.is_empty()),
+            user_agent: from.user_agent.as_deref().map(|a| a.chars().take(200).collect()),
+            last_used_at: Some(now),
         };
         self.meta.create_session(&session).await?;
         Ok(NewLogin { token, session, user })
@@ -159,7 +189,32 @@ impl Accounts {
             return Err(Error::Unauthorized);
         }
         let scope = if session.device_id.is_some() { Scope::Files } else { Scope::Full };
+        // Last use, kept to the minute: one write per session per minute, off the request.
+        let now = Timestamp::now();
+        if session.last_used_at.is_none_or(|t| now.unix_secs() - t.unix_secs() >= TOUCH_EVERY_SECS) {
+            let (meta, id) = (self.meta.clone(), session.id.clone());
+            tokio::spawn(async move {
+                if let Err(e) = meta.touch_session(&id, now).await {
+                    tracing::debug!(error = %e, "could not record a session's last use");
+                }
+            });
+        }
         Ok(Principal { user, session_id: session.id, scope })
+    }
+
+    /// The caller's sessions (sign-ins in browsers, with tokens, and devices).
+    pub async fn sessions(&self, who: &Principal) -> Result<Vec<SessionRecord>> {
+        self.meta.sessions_of(&who.user.id, Timestamp::now()).await
+    }
+
+    /// Ends one of the caller's sessions at once (404 if they have none with that id).
+    pub async fn end_session(&self, who: &Principal, id: &str) -> Result<()> {
+        if self.meta.end_session(&who.user.id, id).await? { Ok(()) } else { Err(Error::NotFound) }
+    }
+
+    /// Ends every session of the caller but the one making the request.
+    pub async fn end_other_sessions(&self, who: &Principal) -> Result<u64> {
+        self.meta.end_other_sessions(&who.user.id, &who.session_id).await
     }
 
     pub async fn logout(&self, who: &Principal) -> Result<()> {

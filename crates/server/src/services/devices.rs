@@ -3,7 +3,7 @@
 //! which end at once when the device is removed.
 
 use super::Principal;
-use super::accounts::{Accounts, NewLogin};
+use super::accounts::{Accounts, NewLogin, SignInFrom};
 use super::failure_limiter::FailureLimiter;
 use crate::domain::login_key;
 use crate::domain::{Timestamp, new_id, new_secret_token, sha256_hex};
@@ -65,7 +65,8 @@ impl Devices {
     }
 
     /// Device login; wrong values are 401 and throttled per username and client.
-    pub async fn login(&self, username: &str, peer_id: &str, secret: &str, client: &str) -> Result<NewLogin> {
+    pub async fn login(&self, username: &str, peer_id: &str, secret: &str, from: &SignInFrom) -> Result<NewLogin> {
+        let client = from.address.as_str();
         let key = format!("{}|{client}", login_key(username));
         self.failures.check(&key)?;
         let found = self.meta.device_for_login(&login_key(username), peer_id).await?;
@@ -82,6 +83,6 @@ impl Devices {
         }
         self.failures.reset(&key);
         self.meta.touch_device(&device.id, Timestamp::now()).await?;
-        self.accounts.open_session(user, Some(device.id)).await
+        self.accounts.open_session(user, Some(device.id), from).await
     }
 }

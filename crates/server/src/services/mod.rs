@@ -36,7 +36,7 @@ mod user_buckets;
 mod verify;
 
 pub use access_keys::AccessKeys;
-pub use accounts::{Accounts, NewLogin, Principal, Scope};
+pub use accounts::{Accounts, NewLogin, Principal, Scope, SignInFrom};
 pub use admin::{Admin, UserPage};
 pub use archive::{ArchivePlan, MAX_ARCHIVE_PATHS};
 pub use avatars::{Avatars, MAX_AVATAR_BYTES};

@@ -34,6 +34,7 @@ mod s3_clients;
 mod s3_scale;
 mod scale;
 mod scopes;
+mod sessions;
 mod sharing;
 mod streaming;
 mod tus_clients;

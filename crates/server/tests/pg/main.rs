@@ -49,6 +49,8 @@ mod s3;
 mod s3_api;
 #[path = "../it/scopes.rs"]
 mod scopes;
+#[path = "../it/sessions.rs"]
+mod sessions;
 #[path = "../it/sharing.rs"]
 mod sharing;
 #[path = "../it/streaming.rs"]

@@ -8,7 +8,7 @@ import { session, go } from './app.js';
 export async function settingsPage() {
   document.title = 'Settings · Nimbus';
   const root = h('section', { class: 'settings' }, h('h1', { text: 'Settings' }));
-  root.append(profile(), avatar(), password(),
+  root.append(profile(), avatar(), password(), await sessions(),
     await credentials('Devices', '/api/v1/me/devices', 'device', 'secret', [['name', 'Device name'], ['peer_id', 'Peer id']],
       'A device signs in with its secret (POST /api/v1/auth/device). Removing it signs it out at once.'),
     await credentials('App passwords', '/api/v1/me/app-passwords', 'app_password', 'password', [['name', 'Name']],
@@ -76,6 +76,26 @@ function password() {
     toast('Password changed. Your other sessions were signed out.');
   });
   return section('Password', form);
+}
+
+/** Where the account is signed in; any of it can be ended at once. */
+async function sessions() {
+  const list = h('div', {});
+  const KIND = { browser: 'Browser', token: 'Token', device: 'Device' };
+  async function draw() {
+    const items = (await api('GET', '/api/v1/me/sessions')).items;
+    put(list, h('ul', { class: 'plain sessions' }, items.map((x) => h('li', { dataset: { kind: x.kind } },
+      h('strong', { text: KIND[x.kind] || x.kind }), x.current ? h('span', { class: 'tag', text: 'this one' }) : null,
+      h('span', { class: 'muted', text: ` ${x.user_agent ? x.user_agent.slice(0, 60) : 'unknown program'} · ${x.client_address || ''} · since ${when(x.created_at)}${x.last_used_at ? ` · last used ${when(x.last_used_at)}` : ''}` }), ' ',
+      x.current ? null : h('button', { type: 'button', class: 'small danger', text: 'End', 'aria-label': `End the ${KIND[x.kind] || x.kind} session from ${when(x.created_at)}`, onclick: async () => {
+        await api('DELETE', `/api/v1/me/sessions/${x.id}`); toast('Session ended.'); draw();
+      } })))));
+  }
+  await draw();
+  const everywhere = h('button', { type: 'button', text: 'Sign out everywhere else', onclick: async () => {
+    await api('DELETE', '/api/v1/me/sessions'); toast('Every other session ended.'); draw();
+  } });
+  return section('Where you are signed in', list, h('footer', {}, everywhere));
 }
 
 /** A list of named credentials whose secret is shown once, at creation. */

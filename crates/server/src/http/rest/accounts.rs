@@ -3,7 +3,7 @@
 use super::convert;
 use crate::http::AppState;
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiJson, Auth, ClientAddr, SESSION_COOKIE};
+use crate::http::extract::{ApiJson, Auth, ClientAddr, SESSION_COOKIE, SignIn};
 use crate::services::NewLogin;
 use axum::Json;
 use axum::extract::State;
@@ -28,10 +28,10 @@ pub async fn register(
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(s): State<AppState>,
-    ClientAddr(client): ClientAddr,
+    SignIn(from): SignIn,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    let login = s.services.accounts.login(&req.username, &req.password, &client.to_string()).await?;
+    let login = s.services.accounts.login(&req.username, &req.password, &from).await?;
     login_response(&s, login)
 }
 

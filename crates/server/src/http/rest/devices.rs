@@ -3,7 +3,7 @@
 use super::accounts::login_response;
 use crate::http::AppState;
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiJson, ClientAddr, FullAuth, Param};
+use crate::http::extract::{ApiJson, FullAuth, Param, SignIn};
 use crate::meta::DeviceRecord;
 use axum::Json;
 use axum::extract::State;
@@ -56,9 +56,9 @@ pub async fn delete_device(
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn device_login(
     State(s): State<AppState>,
-    ClientAddr(client): ClientAddr,
+    SignIn(from): SignIn,
     ApiJson(req): ApiJson<DeviceLoginRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    let login = s.services.devices.login(&req.username, &req.peer_id, &req.secret, &client.to_string()).await?;
+    let login = s.services.devices.login(&req.username, &req.peer_id, &req.secret, &from).await?;
     login_response(&s, login)
 }

@@ -16,6 +16,7 @@ mod me;
 mod messages;
 mod part_headers;
 mod profiles;
+mod sessions;
 mod shares;
 mod thumbnails;
 mod usage;
@@ -35,6 +36,7 @@ pub use links::*;
 pub use me::*;
 pub use messages::*;
 pub use profiles::*;
+pub use sessions::*;
 pub use shares::*;
 pub use thumbnails::*;
 pub use usage::*;
@@ -52,6 +54,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/auth/logout", post(logout))
         .route("/api/v1/me", get(get_me).patch(patch_me).delete(delete_me))
         .route("/api/v1/me/password", put(change_password))
+        .route("/api/v1/me/sessions", get(list_sessions).delete(end_other_sessions))
+        .route("/api/v1/me/sessions/{id}", delete(end_session))
         // Uploads stream and enforce their own size limit.
         .route("/api/v1/files", get(list_files).post(upload_files).layer(DefaultBodyLimit::disable()))
         .route("/api/v1/files/{id}", get(get_file).patch(move_file).delete(delete_file))
