@@ -4,7 +4,7 @@
 // Each step throws on a failure; the last line printed is a JSON report.
 
 import { chromium } from 'playwright-core';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { readFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,20 @@ function bytes(n, seed) {
   return a;
 }
 const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
+
+/** What an authenticator app shows for a base32 secret at a 30-second step (RFC 6238). */
+function totp(secretB32, step) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of secretB32) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(step));
+  const d = createHmac('sha1', key).update(msg).digest();
+  const o = d[19] & 0xf;
+  return String((d.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+const stepNow = () => Math.floor(Date.now() / 30000);
 
 function check(cond, what) {
   if (!cond) throw new Error(`check failed: ${what}`);
@@ -509,6 +523,24 @@ try {
     await carol.getByText('Picture saved.').waitFor();
     const me = JSON.parse((await apiFrom(carol, 'GET', '/api/v1/me')).body);
     check(me.user.avatar_url, 'the avatar is stored');
+    // Two-factor sign-in: set up with the key, then a fresh browser needs the code.
+    const tfa = carol.getByRole('region', { name: 'Two-factor sign-in' });
+    await tfa.getByRole('button', { name: 'Set up two-factor sign-in' }).click();
+    const key = await carol.locator('#totp-secret').textContent();
+    await tfa.getByLabel('Code from the app').fill(totp(key, stepNow()));
+    await tfa.getByRole('button', { name: 'Turn on' }).click();
+    await tfa.locator('.recovery-codes li').nth(9).waitFor();
+    check(await tfa.locator('.recovery-codes li').count() === 10, 'ten recovery codes');
+    const again = await newPage();
+    await again.goto(`${base}/`);
+    await again.getByLabel('Username or e-mail').fill('carol');
+    await again.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await again.getByRole('button', { name: 'Sign in' }).click();
+    await again.getByText('Enter the code from your authenticator app.').waitFor();
+    await again.getByLabel(/Code from your authenticator app/).fill(totp(key, stepNow() + 1));
+    await again.getByRole('button', { name: 'Sign in' }).click();
+    await again.getByRole('link', { name: 'My files' }).waitFor();
+    await again.context().close();
     const pw = carol.getByRole('region', { name: 'Password' });
     await pw.getByLabel('Current password').fill(PASSWORD);
     await pw.getByLabel('New password').fill('a brand new secret');

@@ -14,7 +14,7 @@ impl Client {
 
     /// Logs in and returns a client carrying the new token.
     pub async fn login(&self, username: &str, password: &str) -> Result<(Client, LoginResponse)> {
-        let req = LoginRequest { username: username.into(), password: password.into() };
+        let req = LoginRequest { username: username.into(), password: password.into(), code: None };
         let resp: LoginResponse = json(self.request(Method::POST, "/api/v1/auth/login").json(&req)).await?;
         Ok((self.with_token(resp.access_token.clone()), resp))
     }

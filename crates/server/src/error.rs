@@ -27,6 +27,9 @@ pub enum Error {
     /// A cookie-authenticated change that did not come from our own pages.
     #[error("cross-site request refused: send it from this server's pages, or with a bearer token")]
     CrossSiteRequest,
+    /// The password was right, but the account has two-factor sign-in on: send `code`.
+    #[error("this account needs a code from its authenticator app (send it as code)")]
+    SecondFactorRequired,
     /// Registration is closed, or needs an invite that was missing, used or expired.
     #[error("{0}")]
     RegistrationRefused(&'static str),

@@ -6,6 +6,7 @@ mod conditions;
 mod file_path;
 mod ids;
 mod time;
+pub mod totp;
 mod user_fields;
 
 pub use byte_size::{format_byte_size, parse_byte_size};

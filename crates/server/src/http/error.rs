@@ -33,6 +33,7 @@ impl ApiError {
             Error::Forbidden => (S::FORBIDDEN, "forbidden", "you may not do this".into()),
             Error::CrossSiteRequest => (S::FORBIDDEN, "forbidden", msg),
             Error::OutOfScope => (S::FORBIDDEN, "forbidden", msg),
+            Error::SecondFactorRequired => (S::UNAUTHORIZED, "second_factor_required", msg),
             Error::RegistrationRefused(_) => (S::FORBIDDEN, "forbidden", msg),
             Error::Unauthorized => (S::UNAUTHORIZED, "unauthorized", msg),
             Error::TokenExpired => (S::UNAUTHORIZED, "token_expired", msg),

@@ -25,6 +25,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (16, "leaf_hashes", include_str!("../../migrations/sqlite/0016_leaf_hashes.sql")),
     (17, "invites", include_str!("../../migrations/sqlite/0017_invites.sql")),
     (18, "session_details", include_str!("../../migrations/sqlite/0018_session_details.sql")),
+    (19, "two_factor", include_str!("../../migrations/sqlite/0019_two_factor.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -45,6 +46,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (16, "leaf_hashes", include_str!("../../migrations/postgres/0016_leaf_hashes.sql")),
     (17, "invites", include_str!("../../migrations/postgres/0017_invites.sql")),
     (18, "session_details", include_str!("../../migrations/postgres/0018_session_details.sql")),
+    (19, "two_factor", include_str!("../../migrations/postgres/0019_two_factor.sql")),
 ];
 
 pub async fn run(pool: &AnyPool, backend: Backend) -> anyhow::Result<()> {

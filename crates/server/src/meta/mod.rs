@@ -22,6 +22,7 @@ mod secrets;
 mod sessions;
 mod sharing;
 mod sql;
+mod two_factor;
 mod uploads;
 mod usage;
 mod user_buckets;
@@ -43,6 +44,7 @@ pub use secrets::SecretMeta;
 pub use sessions::SessionMeta;
 pub use sharing::SharingMeta;
 pub use sql::{SqlMetaStore, note_out_of_space};
+pub use two_factor::{TotpState, TwoFactorMeta};
 pub use uploads::{UploadAdvance, UploadMeta};
 pub use usage::UsageMeta;
 pub use user_buckets::UserBucketMeta;
@@ -72,6 +74,7 @@ pub trait MetaStore:
     + DavMeta
     + AccessKeyMeta
     + MultipartMeta
+    + TwoFactorMeta
     + Send
     + Sync
     + 'static

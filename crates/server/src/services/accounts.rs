@@ -57,6 +57,8 @@ pub struct Accounts {
     pub(super) meta: Arc<dyn MetaStore>,
     settings: Settings,
     pub(super) throttle: LoginThrottle,
+    /// Seals TOTP secrets at rest (absent only where no sign-in happens, e.g. the CLI).
+    pub(super) secrets: Option<super::secrets::SecretBox>,
 }
 
 /// Collects field errors so one answer lists every problem of a form.
@@ -81,7 +83,13 @@ impl FieldErrors {
 
 impl Accounts {
     pub fn new(meta: Arc<dyn MetaStore>, settings: Settings) -> Self {
-        Accounts { meta, settings, throttle: LoginThrottle::default() }
+        Accounts { meta, settings, throttle: LoginThrottle::default(), secrets: None }
+    }
+
+    /// With the at-rest key, for two-factor secrets.
+    pub fn with_secrets(mut self, secrets: super::secrets::SecretBox) -> Self {
+        self.secrets = Some(secrets);
+        self
     }
 
     pub async fn register(&self, req: RegisterRequest) -> Result<UserRecord> {
@@ -124,9 +132,10 @@ impl Accounts {
             .await
     }
 
-    /// Checks a username-or-email and password and opens a session. Failures are
+    /// Checks a username-or-email and password (and, with 2FA on, `code`: a TOTP code or
+    /// a recovery code) and opens a session. Failures, wrong codes included, are
     /// throttled per account and per `client` address (see `LoginThrottle`).
-    pub async fn login(&self, login: &str, password: &str, from: &SignInFrom) -> Result<NewLogin> {
+    pub async fn login(&self, login: &str, password: &str, code: Option<&str>, from: &SignInFrom) -> Result<NewLogin> {
         let client = from.address.as_str();
         let account = login_key(login);
         self.throttle.check(&account, client)?;
@@ -139,6 +148,16 @@ impl Accounts {
                 return Err(Error::InvalidCredentials);
             }
         };
+        if self.two_factor_on(&user).await? {
+            // The password was right: say a code is needed (this is no failed attempt).
+            let Some(code) = code.filter(|c| !c.trim().is_empty()) else {
+                return Err(Error::SecondFactorRequired);
+            };
+            if !self.second_factor_ok(&user, code).await? {
+                self.throttle.failed(&account, client);
+                return Err(Error::InvalidCredentials);
+            }
+        }
         self.throttle.succeeded(&account, client);
         if user.disabled {
             return Err(Error::Forbidden);

@@ -28,6 +28,7 @@ mod sharing;
 pub mod signing;
 mod sweeper;
 mod thumbnails;
+mod two_factor;
 mod upload;
 mod upload_lease;
 mod uploads;
@@ -55,6 +56,7 @@ pub use sharing::{ShareTarget, SharedPage, Sharing};
 pub use signing::Signer;
 pub use sweeper::Sweeper;
 pub use thumbnails::{THUMBNAIL_SIZE, Thumbnails};
+pub use two_factor::{RECOVERY_CODES, TotpSetup};
 pub use upload::{IncomingPart, PartSource, PutManyRequest, PutRequest, Written, guess_type};
 pub use uploads::{ChunkChecksum, LiveUploads, NewUpload, UploadStatus};
 pub use usage::{Usage, UsageMeter, UsageReport};
@@ -142,7 +144,7 @@ impl Services {
         let blobs = stores.default_store();
         let files = Files::new(meta.clone(), stores.clone(), settings.clone(), car_wakeup.clone(), meter.clone());
         let sharing = Sharing::new(meta.clone(), files.clone());
-        let accounts = Accounts::new(meta.clone(), settings.clone());
+        let accounts = Accounts::new(meta.clone(), settings.clone()).with_secrets(stores.secrets().clone());
         let thumbnails = Thumbnails::new(meta.clone(), files.clone());
         Services {
             usage: Usage::new(meta.clone(), meter.clone(), settings.max_quota_bytes),

@@ -38,6 +38,7 @@ mod sessions;
 mod sharing;
 mod streaming;
 mod tus_clients;
+mod two_factor;
 mod uploads;
 mod uploads_scale;
 mod usage;

@@ -55,6 +55,8 @@ mod sessions;
 mod sharing;
 #[path = "../it/streaming.rs"]
 mod streaming;
+#[path = "../it/two_factor.rs"]
+mod two_factor;
 #[path = "../it/uploads.rs"]
 mod uploads;
 #[path = "../it/usage.rs"]

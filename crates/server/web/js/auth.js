@@ -15,13 +15,26 @@ function input(name, type = 'text', more = {}) {
 }
 
 export function signInPage() {
+  // Shown only when the account asks for a second factor.
+  const code = field('Code from your authenticator app (or a recovery code)', h('input', { name: 'code', autocomplete: 'one-time-code', inputmode: 'numeric' }));
+  code.hidden = true;
   const form = h('form', { class: 'stack', 'aria-label': 'Sign in' },
     field('Username or e-mail', input('username', 'text', { autocomplete: 'username', autofocus: true })),
     field('Password', input('password', 'password', { autocomplete: 'current-password' })),
+    code,
     h('button', { type: 'submit', class: 'primary', text: 'Sign in' }));
   onSubmit(form, async (data) => {
-    const r = await api('POST', '/api/v1/auth/login', { username: data.get('username').trim(), password: data.get('password') }, { quietAuth: true });
-    signedIn(r.user);
+    const body = { username: data.get('username').trim(), password: data.get('password') };
+    if (!code.hidden && data.get('code').trim()) body.code = data.get('code').trim();
+    try {
+      const r = await api('POST', '/api/v1/auth/login', body, { quietAuth: true });
+      signedIn(r.user);
+    } catch (err) {
+      if (err.code !== 'second_factor_required') throw err;
+      code.hidden = false;
+      form.elements.code.focus();
+      throw new Error('Enter the code from your authenticator app.');
+    }
   });
   return card('Sign in', form, [
     h('a', { href: '#/signup/', text: 'Create an account' }), ' · ', h('a', { href: '#/forgot/', text: 'Forgot your password?' })]);

@@ -8,7 +8,7 @@ import { session, go } from './app.js';
 export async function settingsPage() {
   document.title = 'Settings · Nimbus';
   const root = h('section', { class: 'settings' }, h('h1', { text: 'Settings' }));
-  root.append(profile(), avatar(), password(), await sessions(),
+  root.append(profile(), avatar(), password(), await twoFactor(), await sessions(),
     await credentials('Devices', '/api/v1/me/devices', 'device', 'secret', [['name', 'Device name'], ['peer_id', 'Peer id']],
       'A device signs in with its secret (POST /api/v1/auth/device). Removing it signs it out at once.'),
     await credentials('App passwords', '/api/v1/me/app-passwords', 'app_password', 'password', [['name', 'Name']],
@@ -76,6 +76,48 @@ function password() {
     toast('Password changed. Your other sessions were signed out.');
   });
   return section('Password', form);
+}
+
+/** Two-factor sign-in: set up with an authenticator app, or turn off. */
+async function twoFactor() {
+  const box = h('div', {});
+  async function draw() {
+    const { enabled } = await api('GET', '/api/v1/me/2fa');
+    if (enabled) {
+      const off = h('form', { class: 'stack' },
+        h('p', { text: 'On: signing in with your password also needs a code from your app.' }),
+        h('div', { class: 'row' },
+          field('Password', h('input', { name: 'password', type: 'password', required: true, autocomplete: 'current-password' })),
+          field('Code (or a recovery code)', h('input', { name: 'code', required: true, autocomplete: 'one-time-code' }))),
+        h('footer', {}, h('button', { type: 'submit', class: 'danger', text: 'Turn off' })));
+      onSubmit(off, async (data) => {
+        await api('DELETE', '/api/v1/me/2fa', { password: data.get('password'), code: data.get('code').trim() });
+        toast('Two-factor sign-in is off.');
+        await draw();
+      });
+      put(box, off);
+      return;
+    }
+    const start = h('button', { type: 'button', class: 'primary', text: 'Set up two-factor sign-in', onclick: async () => {
+      const setup = await api('POST', '/api/v1/me/2fa');
+      const confirm = h('form', { class: 'stack' },
+        h('p', { text: 'Add this account to your authenticator app with the key below (or the otpauth link), then enter the code it shows.' }),
+        h('p', {}, 'Key: ', h('code', { class: 'hash', id: 'totp-secret', text: setup.secret }), ' ', copyButton(setup.secret, 'Copy key')),
+        h('p', {}, h('input', { class: 'url', readonly: true, value: setup.otpauth_uri, 'aria-label': 'otpauth link' }), ' ', copyButton(setup.otpauth_uri, 'Copy link')),
+        field('Code from the app', h('input', { name: 'code', required: true, autocomplete: 'one-time-code', inputmode: 'numeric' })),
+        h('footer', {}, h('button', { type: 'submit', class: 'primary', text: 'Turn on' })));
+      onSubmit(confirm, async (data) => {
+        const { recovery_codes: codes } = await api('POST', '/api/v1/me/2fa/confirm', { code: data.get('code').trim() });
+        put(box, h('p', { text: 'On. Keep these recovery codes somewhere safe: each signs you in once if you lose the app. They are shown only now.' }),
+          h('ul', { class: 'plain recovery-codes' }, codes.map((c) => h('li', {}, h('code', { text: c })))),
+          copyButton(codes.join('\n'), 'Copy all codes'));
+      });
+      put(box, confirm);
+    } });
+    put(box, h('p', { class: 'muted', text: 'Off. With it on, a stolen password alone cannot sign in.' }), start);
+  }
+  await draw();
+  return section('Two-factor sign-in', box);
 }
 
 /** Where the account is signed in; any of it can be ended at once. */

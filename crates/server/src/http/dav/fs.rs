@@ -77,6 +77,7 @@ pub fn fs_error(e: Error) -> FsError {
         Error::Forbidden
         | Error::OutOfScope
         | Error::RegistrationRefused(_)
+        | Error::SecondFactorRequired
         | Error::Validation(_)
         | Error::BadRequest(_)
         | Error::ImageTooLarge(_) => FsError::Forbidden,

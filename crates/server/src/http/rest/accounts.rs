@@ -31,7 +31,7 @@ pub async fn login(
     SignIn(from): SignIn,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    let login = s.services.accounts.login(&req.username, &req.password, &from).await?;
+    let login = s.services.accounts.login(&req.username, &req.password, req.code.as_deref(), &from).await?;
     login_response(&s, login)
 }
 

@@ -19,6 +19,7 @@ mod profiles;
 mod sessions;
 mod shares;
 mod thumbnails;
+mod two_factor;
 mod usage;
 mod user_buckets;
 
@@ -39,6 +40,7 @@ pub use profiles::*;
 pub use sessions::*;
 pub use shares::*;
 pub use thumbnails::*;
+pub use two_factor::*;
 pub use usage::*;
 pub use user_buckets::*;
 
@@ -56,6 +58,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/me/password", put(change_password))
         .route("/api/v1/me/sessions", get(list_sessions).delete(end_other_sessions))
         .route("/api/v1/me/sessions/{id}", delete(end_session))
+        .route("/api/v1/me/2fa", get(two_factor_status).post(start_two_factor).delete(disable_two_factor))
+        .route("/api/v1/me/2fa/confirm", post(confirm_two_factor))
         // Uploads stream and enforce their own size limit.
         .route("/api/v1/files", get(list_files).post(upload_files).layer(DefaultBodyLimit::disable()))
         .route("/api/v1/files/{id}", get(get_file).patch(move_file).delete(delete_file))

@@ -28,9 +28,11 @@ pub fn s3_error(e: Error, subject: Subject) -> S3Error {
             Subject::Object => S3Error::new(S3ErrorCode::NoSuchKey),
             Subject::Upload => S3Error::new(S3ErrorCode::NoSuchUpload),
         },
-        Error::Forbidden | Error::OutOfScope | Error::RegistrationRefused(_) | Error::Unauthorized => {
-            S3Error::new(S3ErrorCode::AccessDenied)
-        }
+        Error::Forbidden
+        | Error::OutOfScope
+        | Error::RegistrationRefused(_)
+        | Error::SecondFactorRequired
+        | Error::Unauthorized => S3Error::new(S3ErrorCode::AccessDenied),
         Error::PathExists => custom(
             "PathConflict",
             StatusCode::CONFLICT,
