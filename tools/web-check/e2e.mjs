@@ -527,6 +527,7 @@ try {
     const tfa = carol.getByRole('region', { name: 'Two-factor sign-in' });
     await tfa.getByRole('button', { name: 'Set up two-factor sign-in' }).click();
     const key = await carol.locator('#totp-secret').textContent();
+    await carol.waitForFunction(() => { const i = document.querySelector('img.qr'); return i && i.complete && i.naturalWidth >= 200; });
     await tfa.getByLabel('Code from the app').fill(totp(key, stepNow()));
     await tfa.getByRole('button', { name: 'Turn on' }).click();
     await tfa.locator('.recovery-codes li').nth(9).waitFor();

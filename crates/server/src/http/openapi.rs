@@ -16,7 +16,7 @@ use utoipa_swagger_ui::SwaggerUi;
         rest::register, rest::login, rest::logout,
         rest::get_me, rest::patch_me, rest::change_password, rest::delete_me,
         rest::list_sessions, rest::end_session, rest::end_other_sessions,
-        rest::two_factor_status, rest::start_two_factor, rest::confirm_two_factor, rest::disable_two_factor,
+        rest::two_factor_status, rest::start_two_factor, rest::two_factor_qr, rest::confirm_two_factor, rest::disable_two_factor,
         rest::upload_files, rest::list_files, rest::get_file, rest::move_file, rest::copy_file, rest::delete_file, rest::download_file,
         rest::create_folder, rest::get_folder, rest::move_folder, rest::delete_folder,
         rest::put_fs, rest::get_fs, rest::head_fs, rest::delete_fs,

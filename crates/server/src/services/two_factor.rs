@@ -40,10 +40,16 @@ impl Accounts {
         OsRng.fill_bytes(&mut raw);
         let secret = base32_encode(&raw);
         self.meta.set_pending_totp(&who.user.id, &self.secrets()?.seal(&secret)?).await?;
-        let label = percent_encoding::utf8_percent_encode(&who.user.username, percent_encoding::NON_ALPHANUMERIC);
-        let otpauth_uri =
-            format!("otpauth://totp/Nimbus:{label}?secret={secret}&issuer=Nimbus&algorithm=SHA1&digits=6&period=30");
+        let otpauth_uri = otpauth_uri(&who.user.username, &secret);
         Ok(TotpSetup { secret, otpauth_uri })
+    }
+
+    /// The `otpauth://` URI of the secret being set up (for its QR code); 409 when no
+    /// set-up is pending (none started, or 2FA already on: the secret is not shown again).
+    pub async fn pending_two_factor_uri(&self, who: &Principal) -> Result<String> {
+        let state = self.meta.totp_state(&who.user.id).await?.filter(|s| !s.enabled);
+        let state = state.ok_or_else(|| Error::Conflict("no two-factor set-up is pending".into()))?;
+        Ok(otpauth_uri(&who.user.username, &self.secrets()?.open(&state.sealed_secret)?))
     }
 
     /// Confirms the pending secret with a code from the app; 2FA is on from here. Returns
@@ -103,6 +109,12 @@ impl Accounts {
             None => Ok(false),
         }
     }
+}
+
+/// What authenticator apps read from a QR code.
+fn otpauth_uri(username: &str, secret: &str) -> String {
+    let label = percent_encoding::utf8_percent_encode(username, percent_encoding::NON_ALPHANUMERIC);
+    format!("otpauth://totp/Nimbus:{label}?secret={secret}&issuer=Nimbus&algorithm=SHA1&digits=6&period=30")
 }
 
 /// `abcde-fghij`: 50 random bits in lowercase base32, easy to read and type.

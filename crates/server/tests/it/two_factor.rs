@@ -48,6 +48,11 @@ async fn two_factor_sign_in_end_to_end() {
         uri.starts_with("otpauth://totp/Nimbus:amy?secret=") && uri.contains(&secret) && uri.contains("period=30"),
         "{uri}"
     );
+    let qr = c.request(Method::GET, "/api/v1/me/2fa/qr").send().await.unwrap();
+    assert_eq!(qr.status(), 200);
+    assert_eq!(qr.headers()["content-type"], "image/svg+xml");
+    assert_eq!(qr.headers()["cache-control"], "no-store");
+    assert!(qr.text().await.unwrap().contains("<svg"));
     let r = c.request(Method::POST, "/api/v1/me/2fa/confirm").json(&json!({"code": "000000"})).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(login(&s, None).await.0, StatusCode::OK, "still off");
@@ -84,6 +89,8 @@ async fn two_factor_sign_in_end_to_end() {
     assert_eq!(login(&s, Some(&recovery[0])).await.0, StatusCode::UNAUTHORIZED, "single use");
     assert_eq!(login(&s, Some(&recovery[1])).await.0, StatusCode::OK);
 
+    // Once on, the secret is not shown again.
+    assert_eq!(c.request(Method::GET, "/api/v1/me/2fa/qr").send().await.unwrap().status(), StatusCode::CONFLICT);
     // Setting up again while on is refused; turning off needs the password and a code.
     assert_eq!(c.request(Method::POST, "/api/v1/me/2fa").send().await.unwrap().status(), StatusCode::CONFLICT);
     let off = |password: &str, code: &str| {

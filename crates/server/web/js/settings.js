@@ -101,7 +101,8 @@ async function twoFactor() {
     const start = h('button', { type: 'button', class: 'primary', text: 'Set up two-factor sign-in', onclick: async () => {
       const setup = await api('POST', '/api/v1/me/2fa');
       const confirm = h('form', { class: 'stack' },
-        h('p', { text: 'Add this account to your authenticator app with the key below (or the otpauth link), then enter the code it shows.' }),
+        h('p', { text: 'Scan the QR code with your authenticator app (or type in the key), then enter the code it shows.' }),
+        h('img', { class: 'qr', src: `/api/v1/me/2fa/qr?t=${Date.now()}`, alt: 'QR code of the key, for your authenticator app', width: 220, height: 220 }),
         h('p', {}, 'Key: ', h('code', { class: 'hash', id: 'totp-secret', text: setup.secret }), ' ', copyButton(setup.secret, 'Copy key')),
         h('p', {}, h('input', { class: 'url', readonly: true, value: setup.otpauth_uri, 'aria-label': 'otpauth link' }), ' ', copyButton(setup.otpauth_uri, 'Copy link')),
         field('Code from the app', h('input', { name: 'code', required: true, autocomplete: 'one-time-code', inputmode: 'numeric' })),

@@ -60,6 +60,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/me/sessions/{id}", delete(end_session))
         .route("/api/v1/me/2fa", get(two_factor_status).post(start_two_factor).delete(disable_two_factor))
         .route("/api/v1/me/2fa/confirm", post(confirm_two_factor))
+        .route("/api/v1/me/2fa/qr", get(two_factor_qr))
         // Uploads stream and enforce their own size limit.
         .route("/api/v1/files", get(list_files).post(upload_files).layer(DefaultBodyLimit::disable()))
         .route("/api/v1/files/{id}", get(get_file).patch(move_file).delete(delete_file))

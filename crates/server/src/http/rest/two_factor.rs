@@ -5,7 +5,8 @@ use crate::http::error::ApiResult;
 use crate::http::extract::{ApiJson, FullAuth};
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use nimbus_api::ErrorBody;
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -54,6 +55,23 @@ pub async fn two_factor_status(State(s): State<AppState>, FullAuth(who): FullAut
 pub async fn start_two_factor(State(s): State<AppState>, FullAuth(who): FullAuth) -> ApiResult<Json<TwoFactorSetup>> {
     let setup = s.services.accounts.start_two_factor(&who).await?;
     Ok(Json(TwoFactorSetup { secret: setup.secret, otpauth_uri: setup.otpauth_uri }))
+}
+
+#[utoipa::path(get, path = "/api/v1/me/2fa/qr", summary = "The QR code of the secret being set up", tag = "me",
+    responses((status = 200, content_type = "image/svg+xml", description = "a QR code of the otpauth URI"),
+        (status = 409, body = ErrorBody, description = "no set-up pending")), security(("bearer" = [])))]
+pub async fn two_factor_qr(State(s): State<AppState>, FullAuth(who): FullAuth) -> ApiResult<Response> {
+    let uri = s.services.accounts.pending_two_factor_uri(&who).await?;
+    let code = qrcode::QrCode::new(uri.as_bytes()).map_err(|e| anyhow::anyhow!("QR code: {e}"))?;
+    let svg = code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(220, 220).quiet_zone(true).build();
+    let headers = [
+        (header::CONTENT_TYPE, "image/svg+xml"),
+        // It carries the secret: never cached, never a document that could run anything.
+        (header::CACHE_CONTROL, "no-store"),
+        (header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'; sandbox"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    ];
+    Ok((headers, svg).into_response())
 }
 
 #[utoipa::path(post, path = "/api/v1/me/2fa/confirm", summary = "Turn two-factor sign-in on with a code", tag = "me", request_body = ConfirmTwoFactor,
