@@ -22,6 +22,19 @@ async fn register(s: &TestServer, name: &str, invite: Option<&str>) -> (u16, Str
     (status, r.text().await.unwrap())
 }
 
+/// An invite code from the admin, valid for `secs` seconds.
+async fn invite(admin: &nimbus_client::Client, secs: i64) -> String {
+    let r = admin
+        .request(Method::POST, "/api/v1/admin/invites")
+        .json(&serde_json::json!({"expires_in": secs}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let body: serde_json::Value = r.json().await.unwrap();
+    body["invite"]["code"].as_str().unwrap().to_string()
+}
+
 #[tokio::test]
 async fn with_invites_each_code_admits_one_account_before_it_expires() {
     crate::needs_backend!();
@@ -35,16 +48,7 @@ async fn with_invites_each_code_admits_one_account_before_it_expires() {
     assert!(body.contains("forbidden") && body.contains("invite"), "{body}");
     assert_eq!(register(&s, "guesser", Some("inv_0000")).await.0, 403);
 
-    let invite: serde_json::Value = admin
-        .request(Method::POST, "/api/v1/admin/invites")
-        .json(&serde_json::json!({"expires_in": 3600}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let code = invite["invite"]["code"].as_str().unwrap().to_string();
+    let code = invite(&admin, 3600).await;
     assert!(code.len() >= 32, "{code}");
     // A refused registration (the name is taken) does not use the invite up.
     assert_eq!(register(&s, "ROOT", Some(&code)).await.0, 409);
@@ -53,17 +57,9 @@ async fn with_invites_each_code_admits_one_account_before_it_expires() {
     assert_eq!(register(&s, "ben", Some(&code)).await.0, 403, "single use");
 
     // An expired invite admits nobody.
-    let short: serde_json::Value = admin
-        .request(Method::POST, "/api/v1/admin/invites")
-        .json(&serde_json::json!({"expires_in": 1}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let short = invite(&admin, 1).await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    assert_eq!(register(&s, "late", short["invite"]["code"].as_str()).await.0, 403);
+    assert_eq!(register(&s, "late", Some(&short)).await.0, 403);
 
     // Only admins invite, with a sane expiry.
     let amy = s.anon.login("amy", PASSWORD).await.unwrap().0;
