@@ -412,6 +412,38 @@ try {
     await alice.screenshot({ path: `${shots}/settings.png`, fullPage: true });
   });
 
+  await step('a new version, restored; a delete goes to the trash and comes back', async () => {
+    await alice.getByRole('link', { name: 'Files' }).click();
+    await alice.locator('tr[data-path="Documents"] button.name').click();
+    await alice.locator('tr[data-path="Documents/notes.txt"] button.name').click();
+    const dlg = alice.locator('dialog[open]');
+    await dlg.getByText('None. When you replace this file').waitFor();
+    await dlg.locator('input[type=file]').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('Second draft.\n') });
+    await dlg.locator('.versions li').first().waitFor();
+    const now = await apiFrom(alice, 'GET', '/api/v1/fs/Documents/notes.txt');
+    check(now.body === 'Second draft.\n', `replaced: ${now.body}`);
+    check(await dlg.locator(`.versions li[data-sha256="${sha256(Buffer.from(SMALL_TEXT))}"]`).count() === 1, 'the first content is a version');
+    await audit(alice, 'versions');
+    await dlg.locator('.versions').getByRole('button', { name: /^Restore/ }).click();
+    await alice.getByText('Version restored.').waitFor();
+    const back = await apiFrom(alice, 'GET', '/api/v1/fs/Documents/notes.txt');
+    check(back.body === SMALL_TEXT, `restored: ${back.body}`);
+    await dlg.getByRole('button', { name: 'Delete', exact: true }).click();
+    await alice.locator('dialog[open]').last().getByRole('button', { name: 'Move to trash' }).click();
+    await alice.locator('tr[data-path="Documents/notes.txt"]').waitFor({ state: 'detached' });
+    await alice.getByRole('link', { name: 'Trash' }).click();
+    const row = alice.locator('tr[data-path="Documents/notes.txt"]');
+    await row.waitFor();
+    await audit(alice, 'trash');
+    await alice.screenshot({ path: `${shots}/trash.png`, fullPage: true });
+    await row.getByRole('button', { name: 'Restore Documents/notes.txt' }).click();
+    await alice.getByText('The trash is empty.').waitFor();
+    const again = await apiFrom(alice, 'GET', '/api/v1/fs/Documents/notes.txt');
+    check(again.body === SMALL_TEXT, `restored from the trash: ${again.body}`);
+    const versions = JSON.parse((await apiFrom(alice, 'GET', `/api/v1/files/${JSON.parse((await apiFrom(alice, 'GET', '/api/v1/files?prefix=Documents/notes')).body).items[0].id}/versions`)).body);
+    check(versions.items.length === 1, 'the version came back with the file');
+  });
+
   await step('a folder of 1,000 files renders fast', async () => {
     const status = await alice.evaluate(async () => {
       const form = new FormData();

@@ -153,3 +153,47 @@ pub struct Upload {
 pub struct UploadEnvelope {
     pub upload: Upload,
 }
+
+/// An earlier content of a file, kept when the file was replaced (from any front).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Version {
+    pub id: String,
+    pub size: u64,
+    /// Lowercase hex SHA-256 of that content.
+    pub sha256: String,
+    /// CIDv1 of that content.
+    pub cid: Option<String>,
+    /// When that content last changed as its uploader's client saw it.
+    pub modified_at: String,
+    /// When that content became the file's.
+    pub created_at: String,
+}
+
+/// A file or folder in the trash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TrashItem {
+    pub id: String,
+    /// `file` or `folder`.
+    pub kind: String,
+    /// Where it was (after a restore: where it is now).
+    pub path: String,
+    /// The bytes of its files.
+    pub size: u64,
+    /// How many files it holds (1 for a file).
+    pub file_count: u64,
+    pub deleted_at: String,
+}
+
+/// `{"item": {...}}`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TrashItemEnvelope {
+    pub item: TrashItem,
+}
+
+/// Body of `POST /api/v1/trash/{id}/restore` (optional): where to put it back.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RestoreRequest {
+    /// A path to restore to instead of where it was.
+    pub path: Option<String>,
+}

@@ -17,6 +17,14 @@ pub struct Usage {
     pub quota_bytes: u64,
     /// Always the sum of the sizes of the user's files.
     pub used_bytes: u64,
+    /// The sizes of the earlier versions of the user's files. They count against the
+    /// quota, as the trash does; an upload that would not fit purges the oldest versions,
+    /// then the oldest trash, before it is refused.
+    #[serde(default)]
+    pub versions_bytes: u64,
+    /// The sizes of the files in the user's trash.
+    #[serde(default)]
+    pub trash_bytes: u64,
     pub file_count: u64,
     pub uploaded_bytes: u64,
     pub downloaded_bytes: u64,

@@ -44,6 +44,7 @@ pub type Result<T> = std::result::Result<T, ClientError>;
 mod accounts;
 mod extras;
 mod files;
+mod retention;
 mod sharing;
 mod uploads;
 

@@ -77,7 +77,7 @@ async fn open_existing(config: &Config) -> anyhow::Result<SqlMetaStore> {
             );
         }
     }
-    SqlMetaStore::connect(&url).await
+    Ok(SqlMetaStore::connect(&url).await?.with_retention(config.retention()))
 }
 
 pub async fn run(config: Config, cmd: AdminCommand) -> anyhow::Result<()> {

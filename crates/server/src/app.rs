@@ -27,7 +27,8 @@ impl App {
         tokio::fs::create_dir_all(&config.data_dir)
             .await
             .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
-        let meta: Arc<dyn MetaStore> = Arc::new(SqlMetaStore::connect(&config.database_url()).await?);
+        let meta: Arc<dyn MetaStore> =
+            Arc::new(SqlMetaStore::connect(&config.database_url()).await?.with_retention(config.retention()));
         let stores = open_stores(&config, meta.clone()).await?;
 
         let sweeper = Sweeper::new(meta.clone(), stores.clone());
@@ -157,7 +158,8 @@ fn public_base(config: &Config, addr: SocketAddr) -> String {
     }
 }
 
-/// Removes resumable uploads idle past their expiry, bytes and all, every `interval`.
+/// Removes resumable uploads idle past their expiry, bytes and all, and versions and
+/// trash past their retention, every `interval`.
 async fn expire_uploads(files: crate::services::Files, interval: Duration) {
     loop {
         // (The space reserve is laid down again here once deleted content is reclaimed.)
@@ -167,6 +169,11 @@ async fn expire_uploads(files: crate::services::Files, interval: Duration) {
             Ok(0) => {}
             Ok(n) => tracing::info!(sessions = n, "expired idle uploads"),
             Err(e) => tracing::warn!(error = %e, "expiring idle uploads failed"),
+        }
+        match files.expire_retained().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(items = n, "purged versions and trash past their retention"),
+            Err(e) => tracing::warn!(error = %e, "purging expired versions and trash failed"),
         }
     }
 }

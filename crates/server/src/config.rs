@@ -90,6 +90,13 @@ pub struct Config {
     /// How long a resumable upload may sit idle before it expires and its bytes are
     /// removed, in seconds (tus `Upload-Expires`).
     pub upload_ttl_secs: u64,
+    /// Earlier versions kept per file when it is replaced (0: none are kept).
+    pub versions_per_file: u32,
+    /// How long a replaced version is kept, in seconds.
+    pub version_ttl_secs: u64,
+    /// How long a deleted file or folder stays in the trash, in seconds (0: no trash, a
+    /// delete is final).
+    pub trash_ttl_secs: u64,
     /// New uploads to local disk are refused (507) while less than this much space is
     /// free, or less than `min_free_percent` of the disk, whichever is smaller: what is
     /// left keeps deletes and metadata changes working.
@@ -139,6 +146,9 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             sweep_interval_secs: 5,
             upload_ttl_secs: 24 * 3600,
+            versions_per_file: 50,
+            version_ttl_secs: 30 * 24 * 3600,
+            trash_ttl_secs: 30 * 24 * 3600,
             min_free_bytes: 1 << 30,
             min_free_percent: 5,
             metrics_token: None,
@@ -183,6 +193,9 @@ impl std::fmt::Debug for Config {
             .field("min_free_bytes", &self.min_free_bytes)
             .field("min_free_percent", &self.min_free_percent)
             .field("upload_ttl_secs", &self.upload_ttl_secs)
+            .field("versions_per_file", &self.versions_per_file)
+            .field("version_ttl_secs", &self.version_ttl_secs)
+            .field("trash_ttl_secs", &self.trash_ttl_secs)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<redacted>"))
             .field("header_read_timeout_secs", &self.header_read_timeout_secs)
             .field("body_idle_timeout_secs", &self.body_idle_timeout_secs)
@@ -227,6 +240,11 @@ pub struct Overrides {
 }
 
 impl Config {
+    /// What the metadata store keeps of replaced and deleted files.
+    pub fn retention(&self) -> crate::meta::Retention {
+        crate::meta::Retention { versions_per_file: self.versions_per_file, trash: self.trash_ttl_secs > 0 }
+    }
+
     /// Loads the layers; `file` is the `--config` / `NIMBUS_CONFIG` path, if any.
     // Called once at start-up: the size of its error does not matter.
     #[allow(clippy::result_large_err)]

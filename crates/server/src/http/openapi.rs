@@ -19,6 +19,8 @@ use utoipa_swagger_ui::SwaggerUi;
         rest::two_factor_status, rest::start_two_factor, rest::two_factor_qr, rest::confirm_two_factor, rest::disable_two_factor,
         rest::upload_files, rest::list_files, rest::get_file, rest::move_file, rest::copy_file, rest::delete_file, rest::download_file,
         rest::create_folder, rest::get_folder, rest::move_folder, rest::delete_folder,
+        rest::list_versions, rest::download_version, rest::restore_version, rest::delete_version,
+        rest::list_trash, rest::restore_trash, rest::purge_trash, rest::empty_trash,
         rest::put_fs, rest::get_fs, rest::head_fs, rest::delete_fs,
         rest::get_by_cid, rest::get_car, rest::get_thumbnail, rest::get_archive,
         rest::create_share, rest::list_shares, rest::delete_share, rest::list_shared,

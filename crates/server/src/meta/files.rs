@@ -4,8 +4,8 @@
 
 use super::sql::{Backend, SqlMetaStore, from_row, get_i64, get_str, is_unique_violation};
 use super::{
-    CommittedUpload, DirCursor, Entry, FileRecord, FolderRecord, NewAttributes, ObjectAttributes, StagedUpload,
-    WriteMode,
+    CommittedUpload, DirCursor, Entry, FileRecord, FolderRecord, NewAttributes, ObjectAttributes, Retention,
+    StagedUpload, WriteMode,
 };
 use crate::domain::{FilePath, PrefixRange, Timestamp, name_key, new_id, parent_of};
 use crate::error::{Error, Result};
@@ -135,14 +135,14 @@ pub(super) async fn lock_owner(tx: &mut Tx, owner: &str) -> Result<()> {
 }
 
 /// The existing file at a path, as far as a write needs to know it.
-struct Existing {
+pub(super) struct Existing {
     id: String,
     content_id: String,
     size: i64,
     sha256: String,
 }
 
-async fn file_at(tx: &mut Tx, owner: &str, path: &str) -> Result<Option<Existing>> {
+pub(super) async fn file_at(tx: &mut Tx, owner: &str, path: &str) -> Result<Option<Existing>> {
     let row = sqlx::query(
         "SELECT f.id, f.content_id, f.size, c.sha256 FROM files f JOIN contents c ON c.id = f.content_id \
          WHERE f.owner_id = $1 AND f.path = $2",
@@ -162,7 +162,7 @@ async fn file_at(tx: &mut Tx, owner: &str, path: &str) -> Result<Option<Existing
     .transpose()
 }
 
-async fn folder_exists(tx: &mut Tx, owner: &str, path: &str) -> Result<bool> {
+pub(super) async fn folder_exists(tx: &mut Tx, owner: &str, path: &str) -> Result<bool> {
     let row = sqlx::query("SELECT id FROM folders WHERE owner_id = $1 AND path = $2")
         .bind(owner)
         .bind(path)
@@ -172,7 +172,7 @@ async fn folder_exists(tx: &mut Tx, owner: &str, path: &str) -> Result<bool> {
 }
 
 /// Creates every missing folder above `path`; `PathExists` where a file stands in the way.
-async fn ensure_parents(tx: &mut Tx, owner: &str, path: &FilePath, now: Timestamp) -> Result<()> {
+pub(super) async fn ensure_parents(tx: &mut Tx, owner: &str, path: &FilePath, now: Timestamp) -> Result<()> {
     for folder in path.ancestors() {
         insert_folder(tx, owner, folder, now, true).await?;
     }
@@ -181,7 +181,13 @@ async fn ensure_parents(tx: &mut Tx, owner: &str, path: &FilePath, now: Timestam
 
 /// Inserts one folder; with `existing_ok` an existing folder is fine. `PathExists` when a
 /// file has that path (or, without `existing_ok`, a folder does).
-async fn insert_folder(tx: &mut Tx, owner: &str, path: &str, now: Timestamp, existing_ok: bool) -> Result<bool> {
+pub(super) async fn insert_folder(
+    tx: &mut Tx,
+    owner: &str,
+    path: &str,
+    now: Timestamp,
+    existing_ok: bool,
+) -> Result<bool> {
     if file_at(tx, owner, path).await?.is_some() {
         return Err(Error::PathExists);
     }
@@ -243,11 +249,14 @@ struct Placed {
     created: bool,
     usage_delta: i64,
     count_delta: i64,
+    /// Bytes that became versions.
+    versions_delta: i64,
 }
 
 /// Gives content (already referenced by the caller) a path in the owner's namespace,
-/// following the write mode; the one rule for uploads and copies alike.
-async fn place_file(tx: &mut Tx, owner: &str, now: Timestamp, p: Placement<'_>) -> Result<Placed> {
+/// following the write mode; the one rule for uploads and copies alike. A replaced
+/// file's previous content is kept as a version (unless it is the same content).
+async fn place_file(tx: &mut Tx, owner: &str, now: Timestamp, keep: Retention, p: Placement<'_>) -> Result<Placed> {
     if folder_exists(tx, owner, p.path.as_str()).await? && *p.mode != WriteMode::Rename {
         return Err(Error::PathExists);
     }
@@ -258,6 +267,13 @@ async fn place_file(tx: &mut Tx, owner: &str, now: Timestamp, p: Placement<'_>) 
         (WriteMode::CreateOnly, Some(_)) => Err(Error::PreconditionFailed),
         (WriteMode::Fail, Some(_)) => Err(Error::PathExists),
         (WriteMode::Overwrite | WriteMode::IfMatch(_), Some(ex)) => {
+            // The old content's reference passes to a version, or is released.
+            let archived = if ex.content_id != p.content_id && keep.versions_per_file > 0 {
+                super::versions::archive_current(tx, &ex.id, now).await?
+            } else {
+                release_content(tx, &ex.content_id).await?;
+                0
+            };
             sqlx::query(
                 "UPDATE files SET content_id = $1, size = $2, content_type = $3, updated_at = $4, modified_at = $5, \
                  s3_etag = $6, user_metadata = $7 WHERE id = $8",
@@ -272,8 +288,16 @@ async fn place_file(tx: &mut Tx, owner: &str, now: Timestamp, p: Placement<'_>) 
             .bind(&ex.id)
             .execute(&mut **tx)
             .await?;
-            release_content(tx, &ex.content_id).await?;
-            Ok(Placed { file_id: ex.id, created: false, usage_delta: p.size - ex.size, count_delta: 0 })
+            // Past the per-file limit the oldest go (their bytes come off the owner at
+            // once; the charge adds what was just archived).
+            super::versions::trim_versions(tx, owner, &ex.id, keep.versions_per_file).await?;
+            Ok(Placed {
+                file_id: ex.id,
+                created: false,
+                usage_delta: p.size - ex.size,
+                count_delta: 0,
+                versions_delta: archived,
+            })
         }
         (mode, existing) => {
             let taken = existing.is_some() || folder_exists(tx, owner, p.path.as_str()).await?;
@@ -304,37 +328,27 @@ async fn place_file(tx: &mut Tx, owner: &str, now: Timestamp, p: Placement<'_>) 
             .execute(&mut **tx)
             .await
             .map_err(|e| if is_unique_violation(&e) { Error::PathExists } else { e.into() })?;
-            Ok(Placed { file_id: id, created: true, usage_delta: p.size, count_delta: 1 })
+            Ok(Placed { file_id: id, created: true, usage_delta: p.size, count_delta: 1, versions_delta: 0 })
         }
     }
 }
 
-/// Charges the owner in the same transaction: the quota check and the charge are one
-/// statement, so concurrent uploads cannot both slip under the quota.
-async fn charge(tx: &mut Tx, owner: &str, bytes: i64, files: i64) -> Result<()> {
-    let charged = sqlx::query(
-        "UPDATE users SET used_bytes = used_bytes + $1, file_count = file_count + $2 \
-         WHERE id = $3 AND ($1 <= 0 OR used_bytes + reserved_bytes + $1 <= quota_bytes)",
-    )
-    .bind(bytes)
-    .bind(files)
-    .bind(owner)
-    .execute(&mut **tx)
-    .await?;
-    if charged.rows_affected() == 0 { Err(Error::QuotaExceeded) } else { Ok(()) }
-}
-
-async fn file_in_tx(tx: &mut Tx, id: &str) -> Result<FileRecord> {
+pub(super) async fn file_in_tx(tx: &mut Tx, id: &str) -> Result<FileRecord> {
     let row = sqlx::query(select_file!("WHERE f.id = $1")).bind(id).fetch_one(&mut **tx).await?;
     from_row::<FileRecord>(&row)
 }
 
 /// The upload commit inside a caller's transaction (uploads and finished upload
 /// sessions share it): content references, file rows, folders, and the quota charge.
-pub(super) async fn commit_in_tx(tx: &mut Tx, owner: &str, uploads: Vec<StagedUpload>) -> Result<Vec<CommittedUpload>> {
+pub(super) async fn commit_in_tx(
+    tx: &mut Tx,
+    owner: &str,
+    keep: Retention,
+    uploads: Vec<StagedUpload>,
+) -> Result<Vec<CommittedUpload>> {
     let now = Timestamp::now();
     lock_owner(tx, owner).await?;
-    let (mut usage_delta, mut count_delta) = (0i64, 0i64);
+    let (mut usage_delta, mut count_delta, mut versions_delta) = (0i64, 0i64, 0i64);
     let mut written = Vec::with_capacity(uploads.len());
     for up in uploads {
         let content = StagedContent {
@@ -356,12 +370,13 @@ pub(super) async fn commit_in_tx(tx: &mut Tx, owner: &str, uploads: Vec<StagedUp
             modified_at: up.modified_at.unwrap_or(now),
             attributes: &up.attributes,
         };
-        let placed = place_file(tx, owner, now, placement).await?;
+        let placed = place_file(tx, owner, now, keep, placement).await?;
         usage_delta += placed.usage_delta;
         count_delta += placed.count_delta;
+        versions_delta += placed.versions_delta;
         written.push((placed.file_id, placed.created, redundant_blob));
     }
-    charge(tx, owner, usage_delta, count_delta).await?;
+    super::quota::charge(tx, owner, usage_delta, count_delta, versions_delta).await?;
     let mut out = Vec::with_capacity(written.len());
     for (file_id, created, redundant_blob) in written {
         out.push(CommittedUpload { file: file_in_tx(tx, &file_id).await?, created, redundant_blob });
@@ -574,7 +589,7 @@ impl FileMeta for SqlMetaStore {
 
     async fn commit_uploads(&self, owner: &str, uploads: Vec<StagedUpload>) -> Result<Vec<CommittedUpload>> {
         let mut tx = self.begin().await?;
-        let out = commit_in_tx(&mut tx, owner, uploads).await?;
+        let out = commit_in_tx(&mut tx, owner, self.keep, uploads).await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -641,8 +656,8 @@ impl FileMeta for SqlMetaStore {
             modified_at: Timestamp(modified_at),
             attributes: &attributes,
         };
-        let placed = place_file(&mut tx, owner, now, placement).await?;
-        charge(&mut tx, owner, placed.usage_delta, placed.count_delta).await?;
+        let placed = place_file(&mut tx, owner, now, self.keep, placement).await?;
+        super::quota::charge(&mut tx, owner, placed.usage_delta, placed.count_delta, placed.versions_delta).await?;
         let file = file_in_tx(&mut tx, &placed.file_id).await?;
         tx.commit().await?;
         Ok(CommittedUpload { file, created: placed.created, redundant_blob: None })
@@ -798,6 +813,11 @@ impl FileMeta for SqlMetaStore {
 
     async fn delete_file(&self, owner: &str, id: &str) -> Result<bool> {
         let mut tx = self.begin().await?;
+        if self.keep.trash {
+            let trashed = super::trash::trash_file(&mut tx, owner, id, Timestamp::now()).await?;
+            tx.commit().await?;
+            return Ok(trashed);
+        }
         let row = sqlx::query("DELETE FROM files WHERE id = $1 AND owner_id = $2 RETURNING content_id, size")
             .bind(id)
             .bind(owner)
@@ -805,6 +825,7 @@ impl FileMeta for SqlMetaStore {
             .await?;
         let Some(row) = row else { return Ok(false) };
         release_content(&mut tx, &get_str(&row, "content_id")?).await?;
+        super::versions::drop_all_versions(&mut tx, owner, id).await?;
         sqlx::query("UPDATE users SET used_bytes = used_bytes - $1, file_count = file_count - 1 WHERE id = $2")
             .bind(get_i64(&row, "size")?)
             .bind(owner)
@@ -883,13 +904,18 @@ impl FileMeta for SqlMetaStore {
 
     async fn delete_folder(&self, owner: &str, path: &FilePath) -> Result<bool> {
         let mut tx = self.begin().await?;
+        if self.keep.trash {
+            let trashed = super::trash::trash_folder(&mut tx, owner, path, Timestamp::now()).await?;
+            tx.commit().await?;
+            return Ok(trashed);
+        }
         lock_owner(&mut tx, owner).await?;
         if !folder_exists(&mut tx, owner, path.as_str()).await? {
             return Ok(false);
         }
         let below = PrefixRange::parse(Some(&format!("{path}/")))?;
         let rows = sqlx::query(
-            "DELETE FROM files WHERE owner_id = $1 AND path >= $2 AND path < $3 RETURNING content_id, size",
+            "DELETE FROM files WHERE owner_id = $1 AND path >= $2 AND path < $3 RETURNING id, content_id, size",
         )
         .bind(owner)
         .bind(&below.lo)
@@ -899,6 +925,7 @@ impl FileMeta for SqlMetaStore {
         let mut freed = 0i64;
         for r in &rows {
             release_content(&mut tx, &get_str(r, "content_id")?).await?;
+            super::versions::drop_all_versions(&mut tx, owner, &get_str(r, "id")?).await?;
             freed += get_i64(r, "size")?;
         }
         sqlx::query("DELETE FROM folders WHERE owner_id = $1 AND (path = $2 OR (path >= $3 AND path < $4))")

@@ -26,6 +26,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (17, "invites", include_str!("../../migrations/sqlite/0017_invites.sql")),
     (18, "session_details", include_str!("../../migrations/sqlite/0018_session_details.sql")),
     (19, "two_factor", include_str!("../../migrations/sqlite/0019_two_factor.sql")),
+    (20, "versions_trash", include_str!("../../migrations/sqlite/0020_versions_trash.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -47,6 +48,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (17, "invites", include_str!("../../migrations/postgres/0017_invites.sql")),
     (18, "session_details", include_str!("../../migrations/postgres/0018_session_details.sql")),
     (19, "two_factor", include_str!("../../migrations/postgres/0019_two_factor.sql")),
+    (20, "versions_trash", include_str!("../../migrations/postgres/0020_versions_trash.sql")),
 ];
 
 pub async fn run(pool: &AnyPool, backend: Backend) -> anyhow::Result<()> {

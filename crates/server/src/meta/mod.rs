@@ -17,16 +17,19 @@ mod messages;
 mod migrate;
 mod multipart;
 mod password_resets;
+mod quota;
 mod records;
 mod secrets;
 mod sessions;
 mod sharing;
 mod sql;
+mod trash;
 mod two_factor;
 mod uploads;
 mod usage;
 mod user_buckets;
 mod users;
+mod versions;
 
 pub use access_keys::AccessKeyMeta;
 pub use app_passwords::AppPasswordMeta;
@@ -44,11 +47,13 @@ pub use secrets::SecretMeta;
 pub use sessions::SessionMeta;
 pub use sharing::SharingMeta;
 pub use sql::{SqlMetaStore, note_out_of_space};
+pub use trash::TrashMeta;
 pub use two_factor::{TotpState, TwoFactorMeta};
 pub use uploads::{UploadAdvance, UploadMeta};
 pub use usage::UsageMeta;
 pub use user_buckets::UserBucketMeta;
 pub use users::UserMeta;
+pub use versions::VersionMeta;
 
 use crate::error::Result;
 use async_trait::async_trait;
@@ -75,6 +80,8 @@ pub trait MetaStore:
     + AccessKeyMeta
     + MultipartMeta
     + TwoFactorMeta
+    + VersionMeta
+    + TrashMeta
     + Send
     + Sync
     + 'static

@@ -131,14 +131,12 @@ impl MultipartMeta for SqlMetaStore {
         if held.rows_affected() == 0 {
             return Err(Error::NotFound);
         }
-        let reserved = sqlx::query(
-            "UPDATE users SET reserved_bytes = reserved_bytes + $1 \
-             WHERE id = $2 AND ($1 <= 0 OR used_bytes + reserved_bytes + $1 <= quota_bytes)",
-        )
-        .bind(delta)
-        .bind(owner)
-        .execute(&mut *tx)
-        .await?;
+        super::quota::make_room(&mut tx, owner, delta).await?;
+        let sql = format!(
+            "UPDATE users SET reserved_bytes = reserved_bytes + $1 WHERE id = $2 AND ($1 <= 0 OR {})",
+            super::quota::FITS
+        );
+        let reserved = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(delta).bind(owner).execute(&mut *tx).await?;
         if reserved.rows_affected() == 0 {
             return Err(Error::QuotaExceeded);
         }
@@ -232,7 +230,7 @@ impl MultipartMeta for SqlMetaStore {
         }
         let path = staged.path.as_str().to_string();
         let etag = staged.attributes.s3_etag.clone().or(staged.md5.clone()).unwrap_or_default();
-        let mut committed = commit_in_tx(&mut tx, owner, vec![staged]).await?;
+        let mut committed = commit_in_tx(&mut tx, owner, self.keep, vec![staged]).await?;
         let now = Timestamp::now();
         sqlx::query("DELETE FROM s3_completed_uploads WHERE owner_id = $1 AND completed_at < $2")
             .bind(owner)

@@ -25,6 +25,9 @@ pub struct UserRecord {
     pub avatar_updated_at: Option<Timestamp>,
     /// Quota held by the user's open upload sessions (not yet in `used_bytes`).
     pub reserved_bytes: i64,
+    /// Bytes of their files' earlier versions, and of their trash (see `meta::quota`).
+    pub versions_bytes: i64,
+    pub trash_bytes: i64,
 }
 
 pub struct NewUser {
@@ -566,4 +569,63 @@ pub struct StagedPart {
     pub md5: String,
     pub size: i64,
     pub blob_key: String,
+}
+
+/// An earlier content of a file, kept when the file was replaced.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct VersionRecord {
+    pub id: String,
+    pub file_id: String,
+    pub size: i64,
+    pub sha256: String,
+    pub cid: Option<String>,
+    /// The client's modification time of that content.
+    pub modified_at: Timestamp,
+    /// When that content became the file's.
+    pub created_at: Timestamp,
+    /// When it stopped being the file's (retention counts from here).
+    pub archived_at: Timestamp,
+    /// For its S3 ETag, as [`FileRecord::s3_etag`].
+    pub md5: Option<String>,
+    pub s3_etag: Option<String>,
+}
+
+impl VersionRecord {
+    /// The version's S3 ETag, quoted (the same rule as a file's).
+    pub fn s3_etag(&self) -> String {
+        match (&self.s3_etag, &self.md5) {
+            (Some(tag), _) => format!("\"{tag}\""),
+            (None, Some(md5)) => format!("\"{md5}\""),
+            (None, None) => format!("\"{}\"", &self.sha256[..32.min(self.sha256.len())]),
+        }
+    }
+}
+
+/// A file or folder in the trash.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TrashRecord {
+    pub id: String,
+    /// `file` or `folder`.
+    pub kind: String,
+    /// Where it was.
+    pub path: String,
+    /// The bytes of its files.
+    pub size: i64,
+    pub file_count: i64,
+    pub deleted_at: Timestamp,
+}
+
+/// What the store keeps of replaced and deleted files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Earlier versions kept per file (0: a replaced content is gone at once).
+    pub versions_per_file: u32,
+    /// Deletes move files and folders to the trash (false: a delete is final).
+    pub trash: bool,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention { versions_per_file: 50, trash: true }
+    }
 }

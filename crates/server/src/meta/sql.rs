@@ -18,6 +18,8 @@ pub enum Backend {
 pub struct SqlMetaStore {
     pub(super) pool: AnyPool,
     pub(super) backend: Backend,
+    /// What is kept of replaced and deleted files.
+    pub(super) keep: super::Retention,
 }
 
 /// When the database last said it was out of space (Unix seconds; 0: never).
@@ -92,7 +94,7 @@ impl SqlMetaStore {
             .await
             .with_context(|| format!("connecting to the metadata database {}", crate::config::redact_url(&url)))?;
         migrate::run(&pool, backend).await?;
-        Ok(SqlMetaStore { pool, backend })
+        Ok(SqlMetaStore { pool, backend, keep: super::Retention::default() })
     }
 
     /// Starts a write transaction. SQLite takes the write lock up front (`BEGIN
@@ -102,6 +104,13 @@ impl SqlMetaStore {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         })
+    }
+
+    /// Sets what is kept of replaced and deleted files (default: 50 versions a file, and
+    /// a trash).
+    pub fn with_retention(mut self, keep: super::Retention) -> Self {
+        self.keep = keep;
+        self
     }
 
     pub fn backend(&self) -> Backend {

@@ -57,14 +57,9 @@ async fn reserve(tx: &mut Tx, owner: &str, bytes: i64) -> Result<()> {
     if bytes <= 0 {
         return Ok(());
     }
-    let r = sqlx::query(
-        "UPDATE users SET reserved_bytes = reserved_bytes + $1 \
-         WHERE id = $2 AND used_bytes + reserved_bytes + $1 <= quota_bytes",
-    )
-    .bind(bytes)
-    .bind(owner)
-    .execute(&mut **tx)
-    .await?;
+    super::quota::make_room(tx, owner, bytes).await?;
+    let sql = format!("UPDATE users SET reserved_bytes = reserved_bytes + $1 WHERE id = $2 AND {}", super::quota::FITS);
+    let r = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(bytes).bind(owner).execute(&mut **tx).await?;
     if r.rows_affected() == 0 { Err(Error::QuotaExceeded) } else { Ok(()) }
 }
 
@@ -203,7 +198,7 @@ impl UploadMeta for SqlMetaStore {
         lock_owner(&mut tx, &s.owner_id).await?;
         // The reservation becomes the charge: release it before the commit's quota check.
         release(&mut tx, &s.owner_id, s.reserved_bytes).await?;
-        let mut committed = commit_in_tx(&mut tx, &s.owner_id, vec![staged]).await?;
+        let mut committed = commit_in_tx(&mut tx, &s.owner_id, self.keep, vec![staged]).await?;
         let c = committed.pop().ok_or_else(|| Error::Internal(anyhow::anyhow!("commit returned no file")))?;
         sqlx::query("UPDATE upload_sessions SET file_id = $1, reserved_bytes = 0, updated_at = $2 WHERE id = $3")
             .bind(&c.file.id)

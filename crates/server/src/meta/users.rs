@@ -12,7 +12,8 @@ macro_rules! user_columns {
     () => {
         "u.id, u.username, u.email, u.first_name, u.last_name, u.password_hash, \
          u.is_admin, u.disabled, u.quota_bytes, u.used_bytes, u.file_count, u.created_at, \
-         u.uploaded_bytes, u.downloaded_bytes, u.active_seconds, u.avatar_updated_at, u.reserved_bytes"
+         u.uploaded_bytes, u.downloaded_bytes, u.active_seconds, u.avatar_updated_at, u.reserved_bytes, \
+         u.versions_bytes, u.trash_bytes"
     };
 }
 
@@ -42,6 +43,8 @@ pub(super) fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
         active_seconds: get_i64(row, "active_seconds")?,
         avatar_updated_at: sqlx::Row::try_get::<Option<i64>, _>(row, "avatar_updated_at")?.map(Timestamp),
         reserved_bytes: get_i64(row, "reserved_bytes")?,
+        versions_bytes: get_i64(row, "versions_bytes")?,
+        trash_bytes: get_i64(row, "trash_bytes")?,
     })
 }
 
@@ -232,6 +235,18 @@ impl UserMeta for SqlMetaStore {
         .bind(id)
         .execute(&mut *tx)
         .await?;
+        // And for their files' versions and their trash, which go at once too.
+        for table in ["file_versions", "trashed_files"] {
+            let sql = format!(
+                "UPDATE contents SET refcount = refcount - \
+                 (SELECT COUNT(*) FROM {table} t WHERE t.owner_id = $1 AND t.content_id = contents.id) \
+                 WHERE id IN (SELECT content_id FROM {table} WHERE owner_id = $1)"
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).execute(&mut *tx).await?;
+            let sql = format!("DELETE FROM {table} WHERE owner_id = $1");
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).execute(&mut *tx).await?;
+        }
+        sqlx::query("DELETE FROM trash_items WHERE owner_id = $1").bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM files WHERE owner_id = $1").bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *tx).await?;

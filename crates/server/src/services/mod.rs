@@ -22,6 +22,7 @@ pub mod paging;
 pub mod passwords;
 mod reserve;
 mod reset;
+mod retention;
 mod scrub;
 pub mod secrets;
 mod sharing;
@@ -85,6 +86,12 @@ pub struct Settings {
     pub reserve_dir: Option<std::path::PathBuf>,
     pub reserve_bytes: u64,
     pub registration: crate::config::Registration,
+    /// How long replaced versions and trashed items are kept, in seconds (the trash's
+    /// 0: deletes are final; the metadata store is told the rest, see `Retention`).
+    pub version_ttl_secs: u64,
+    pub trash_ttl_secs: u64,
+    /// Versions kept per file (as the metadata store was told; a restore needs it).
+    pub versions_per_file: u32,
 }
 
 impl Settings {
@@ -103,6 +110,9 @@ impl Settings {
             reserve_dir: Some(c.data_dir.clone()),
             reserve_bytes: c.space_reserve_bytes,
             registration: c.registration,
+            version_ttl_secs: c.version_ttl_secs,
+            trash_ttl_secs: c.trash_ttl_secs,
+            versions_per_file: c.versions_per_file,
         }
     }
 }

@@ -99,6 +99,10 @@ impl UsageMeter {
 pub struct UsageReport {
     pub quota_bytes: i64,
     pub used_bytes: i64,
+    /// Earlier versions of the user's files, and their trash (both count against the
+    /// quota; both are purged, oldest first, to make room for an upload).
+    pub versions_bytes: i64,
+    pub trash_bytes: i64,
     pub file_count: i64,
     pub uploaded_bytes: i64,
     pub downloaded_bytes: i64,
@@ -141,6 +145,8 @@ impl Usage {
         Ok(UsageReport {
             quota_bytes: user.quota_bytes,
             used_bytes: user.used_bytes,
+            versions_bytes: user.versions_bytes,
+            trash_bytes: user.trash_bytes,
             file_count: user.file_count,
             uploaded_bytes: up_total,
             downloaded_bytes: down_total,

@@ -25,7 +25,10 @@ async fn sql_store() -> (SqlMetaStore, Option<PgTestDb>, tempfile::TempDir) {
             (db.url.clone(), Some(db))
         }
     };
-    (SqlMetaStore::connect(&url).await.unwrap(), pg, dir)
+    // The plain rules: a replaced content and a deleted file are gone at once (versions
+    // and the trash have their own tests, in versions.rs and trash.rs).
+    let plain = nimbus_server::meta::Retention { versions_per_file: 0, trash: false };
+    (SqlMetaStore::connect(&url).await.unwrap().with_retention(plain), pg, dir)
 }
 
 async fn user(m: &dyn MetaStore, name: &str, quota: i64) -> String {

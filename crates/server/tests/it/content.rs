@@ -213,7 +213,14 @@ async fn deleting_the_last_reference_never_loses_a_concurrent_upload_of_the_same
     crate::needs_backend!();
     // The server's own sweeper stays idle; a second sweeper over the same database and
     // blob directory (as another instance would be) races the uploads.
-    let s = TestServer::start_with(|c| c.sweep_interval_secs = 3600).await;
+    // Deletes are final here (no trash, no versions), so each delete drops the last
+    // reference at once.
+    let s = TestServer::start_with(|c| {
+        c.sweep_interval_secs = 3600;
+        c.trash_ttl_secs = 0;
+        c.versions_per_file = 0;
+    })
+    .await;
     let meta: Arc<dyn nimbus_server::meta::MetaStore> =
         Arc::new(SqlMetaStore::connect(&s.config.database_url()).await.unwrap());
     let blobs = Arc::new(LocalBlobStore::open(s.blob_dir()).await.unwrap());

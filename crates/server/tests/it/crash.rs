@@ -234,7 +234,13 @@ fn stored_blobs(dir: &std::path::Path) -> usize {
 async fn crashes_during_deletes_moves_and_sweeps_leave_a_consistent_store() {
     crate::needs_backend!();
     let dir = tempfile::tempdir().unwrap();
-    let env = [("NIMBUS_SWEEP_INTERVAL_SECS", "1".to_string())];
+    // Deletes are final and replaced contents go (no trash, no versions), so every blob
+    // left must belong to a live file.
+    let env = [
+        ("NIMBUS_SWEEP_INTERVAL_SECS", "1".to_string()),
+        ("NIMBUS_TRASH_TTL_SECS", "0".to_string()),
+        ("NIMBUS_VERSIONS_PER_FILE", "0".to_string()),
+    ];
     let mut server = ServerProcess::start(dir.path(), &env);
     let mut c = register(&server.base, "crash").await;
     // 120 files in 6 folders; every content twice (dedup), so deletes drop references

@@ -101,12 +101,14 @@ async fn a_full_disk_is_507_and_passes_when_space_is_freed() {
     assert!(root.join("space-reserve").exists(), "the reserve was laid down at start");
     assert_eq!(c.get_path_bytes(&stored[0]).await.unwrap().len(), 4 * MIB, "reads work on a full disk");
     c.delete_path(&stored[0]).await.expect("a delete works on a full disk");
+    c.empty_trash().await.expect("emptying the trash works on a full disk");
     std::fs::remove_file(&filler).unwrap();
 
     // Space freed: uploads work again, with no restart.
     for name in stored.iter().skip(1).take(1) {
         c.delete_path(name).await.unwrap();
     }
+    c.empty_trash().await.unwrap();
     let again: Vec<u8> = vec![5u8; 4 * MIB];
     let mut retried = c.put("after.bin", again.clone(), &Default::default()).await;
     for _ in 0..20 {

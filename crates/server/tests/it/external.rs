@@ -81,6 +81,7 @@ async fn a_users_own_bucket_holds_their_new_uploads() {
     assert_eq!(code(c.delete_storage().await), (409, "storage_in_use".into()));
     assert_eq!(error(put_storage(&c, &settings(&theirs, "mine", USER_SECRET)).await).await.1, "storage_in_use");
     c.delete_file(&f.id).await.unwrap();
+    c.empty_trash().await.unwrap();
     assert!(eventually(10, || theirs.objects("mine").is_empty()).await, "reclaimed from the user's bucket");
     let mut deleted = false;
     for _ in 0..100 {

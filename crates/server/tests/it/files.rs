@@ -215,6 +215,9 @@ async fn identical_content_is_stored_once_and_reclaimed_when_unreferenced() {
     a.delete_path("copy.bin").await.unwrap();
     assert_eq!(b.get_path_bytes("y.bin").await.unwrap().len(), data.len(), "other references keep the bytes");
     b.delete_file(&fb.id).await.unwrap();
+    assert_eq!(blob_files(&s).len(), 1, "trashed files keep their bytes");
+    a.empty_trash().await.unwrap();
+    b.empty_trash().await.unwrap();
     assert!(eventually(10, || blob_files(&s).is_empty()).await, "the sweeper reclaims unreferenced bytes");
 }
 

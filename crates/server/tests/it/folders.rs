@@ -137,7 +137,7 @@ async fn moving_a_folder_moves_everything_below_it_at_once() {
 }
 
 #[tokio::test]
-async fn deleting_a_folder_deletes_everything_below_and_frees_the_space() {
+async fn deleting_a_folder_trashes_everything_below_and_emptying_the_trash_frees_the_space() {
     crate::needs_backend!();
     let s = TestServer::start().await;
     let c = s.user("alice").await;
@@ -150,14 +150,15 @@ async fn deleting_a_folder_deletes_everything_below_and_frees_the_space() {
 
     c.delete_folder("work").await.unwrap();
     let usage = c.usage().await.unwrap();
-    assert_eq!((usage.used_bytes, usage.file_count), (4, 1));
+    assert_eq!((usage.used_bytes, usage.file_count, usage.trash_bytes), (4, 1, 10));
     assert_eq!(code(c.folder("work").await).0, 404);
     assert_eq!(code(c.folder("work/deep").await).0, 404);
     assert_eq!(code(c.get_path_bytes("work/a.txt").await).0, 404);
     assert_eq!(code(bob.file(&shared.id).await).0, 404, "its shares went with it");
     assert_eq!(c.get_path_bytes("workshop.txt").await.unwrap(), &b"kept"[..]);
     assert_eq!(code(c.delete_folder("work").await), (404, "not_found".into()));
-    // The bytes are reclaimed: only the kept file's blob remains.
+    // Emptying the trash reclaims the bytes: only the kept file's blob remains.
+    c.empty_trash().await.unwrap();
     let ok = crate::common::eventually(10, || blob_files(&s).len() == 1).await;
     assert!(ok, "blobs left: {:?}", blob_files(&s));
 }

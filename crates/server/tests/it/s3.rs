@@ -55,6 +55,7 @@ async fn uploads_around_the_part_size_round_trip_with_ranges() {
     for f in c.list_files(None, None, None).await.unwrap().items {
         c.delete_file(&f.id).await.unwrap();
     }
+    c.empty_trash().await.unwrap();
     assert!(eventually(10, || s3.objects("blobs").is_empty()).await, "{:?}", s3.objects("blobs"));
 }
 

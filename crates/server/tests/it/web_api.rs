@@ -95,9 +95,11 @@ async fn thumbnails_are_made_once_shared_by_copies_and_removed_with_their_source
     let secrets = SecretBox::from_hex(&SecretBox::generate_hex()).unwrap();
     let sweeper = Sweeper::new(meta.clone(), BlobStores::new(blobs, meta.clone(), secrets));
     a.delete_file(&f.id).await.unwrap();
+    a.empty_trash().await.unwrap();
     sweeper.sweep_once().await.unwrap();
     assert!(meta.thumbnail(&sha).await.unwrap().is_some(), "a copy still uses the source");
     a.delete_file(&copy.id).await.unwrap();
+    a.empty_trash().await.unwrap();
     sweeper.sweep_once().await.unwrap();
     assert!(meta.thumbnail(&sha).await.unwrap().is_none(), "removed with its source");
 }

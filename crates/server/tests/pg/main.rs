@@ -55,12 +55,16 @@ mod sessions;
 mod sharing;
 #[path = "../it/streaming.rs"]
 mod streaming;
+#[path = "../it/trash.rs"]
+mod trash;
 #[path = "../it/two_factor.rs"]
 mod two_factor;
 #[path = "../it/uploads.rs"]
 mod uploads;
 #[path = "../it/usage.rs"]
 mod usage;
+#[path = "../it/versions.rs"]
+mod versions;
 #[path = "../it/web_api.rs"]
 mod web_api;
 #[path = "../it/webdav.rs"]

@@ -7,6 +7,7 @@ import { h, put } from './dom.js';
 import { signInPage, signUpPage, forgotPage, signOut } from './auth.js';
 import { filesPage } from './files.js';
 import { sharedPage } from './shared.js';
+import { trashPage } from './trash.js';
 import { messagesPage, refreshUnread } from './messages.js';
 import { usagePage } from './usage.js';
 import { settingsPage } from './settings.js';
@@ -17,7 +18,7 @@ export const session = { user: null };
 
 const PUBLIC = { signin: signInPage, signup: signUpPage, forgot: forgotPage };
 const PAGES = {
-  files: filesPage, shared: sharedPage, messages: messagesPage, usage: usagePage, settings: settingsPage, admin: adminPage,
+  files: filesPage, shared: sharedPage, trash: trashPage, messages: messagesPage, usage: usagePage, settings: settingsPage, admin: adminPage,
 };
 
 /** `#/files/a/b` → `['files', 'a/b']`. */
@@ -34,7 +35,7 @@ export function go(hash) {
 function navigation() {
   const [page] = route();
   const items = [
-    ['files', 'Files'], ['shared', 'Shared with me'], ['messages', 'Messages'], ['usage', 'Usage'], ['settings', 'Settings'],
+    ['files', 'Files'], ['shared', 'Shared with me'], ['trash', 'Trash'], ['messages', 'Messages'], ['usage', 'Usage'], ['settings', 'Settings'],
   ];
   if (session.user?.is_admin) items.push(['admin', 'Admin']);
   const links = items.map(([key, label]) => h('li', {},

@@ -19,6 +19,20 @@ export async function showDetails(file, { refresh = async () => {} } = {}) {
   const dlg = dialog(file.name, body, { wide: true });
   const sharesBox = h('div', { class: 'shares' });
   const linksBox = h('div', { class: 'links' });
+  const versionsBox = h('div', { class: 'versions' });
+  const newVersion = h('input', { type: 'file', hidden: true, 'aria-label': `New version of ${file.name}` });
+  newVersion.addEventListener('change', async () => {
+    const chosen = newVersion.files[0];
+    if (!chosen) return;
+    try {
+      // A PUT to the file's path replaces it; the content it had becomes a version.
+      const { file: now } = await api('PUT', `/api/v1/fs/${pathUrl(file.path)}`, chosen);
+      Object.assign(file, now);
+      toast('New version uploaded.');
+      await drawVersions();
+      await refresh();
+    } catch (err) { toast(err.message, 'error'); }
+  });
   put(body,
     isImage(file) ? h('img', { class: 'preview', src: `/api/v1/files/${file.id}/thumbnail`, alt: `Preview of ${file.name}` }) : null,
     h('dl', {},
@@ -38,12 +52,29 @@ export async function showDetails(file, { refresh = async () => {} } = {}) {
       own ? h('button', { type: 'button', text: 'Public link…', onclick: () => linkDialog(file).then(() => drawLinks()) }) : null,
       own ? h('button', { type: 'button', text: 'Signed URL…', onclick: () => signedUrlDialog(file) }) : null,
       own ? h('button', { type: 'button', text: 'Rename…', onclick: async () => { dlg.close(); await renameDialog(file); await refresh(); } }) : null,
+      own ? h('button', { type: 'button', text: 'Upload new version…', onclick: () => newVersion.click() }) : null,
+      own ? newVersion : null,
       own ? h('button', { type: 'button', class: 'danger', text: 'Delete', onclick: async () => {
-        if (!(await confirmAction('Delete', `Delete “${file.name}”? This cannot be undone.`))) return;
-        await api('DELETE', `/api/v1/files/${file.id}`); dlg.close(); toast('Deleted.'); await refresh();
+        if (!(await confirmAction('Delete', `Move “${file.name}” to the trash?`, 'Move to trash'))) return;
+        await api('DELETE', `/api/v1/files/${file.id}`); dlg.close(); toast('Moved to the trash.'); await refresh();
       } }) : null),
     own ? h('section', {}, h('h3', { text: 'Shared with' }), sharesBox) : null,
-    own ? h('section', {}, h('h3', { text: 'Public links' }), linksBox) : null);
+    own ? h('section', {}, h('h3', { text: 'Public links' }), linksBox) : null,
+    own ? h('section', {}, h('h3', { text: 'Earlier versions' }), versionsBox) : null);
+  async function drawVersions() {
+    const versions = (await api('GET', `/api/v1/files/${file.id}/versions?limit=1000`)).items;
+    put(versionsBox, versions.length ? h('ul', { class: 'plain' }, versions.map((v) => h('li', { dataset: { sha256: v.sha256 } },
+      `${new Date(v.created_at).toLocaleString()} · ${size(v.size)} `,
+      h('a', { class: 'button small', href: `/api/v1/files/${file.id}/versions/${v.id}/content`, download: file.name, text: 'Download', 'aria-label': `Download the version of ${new Date(v.created_at).toLocaleString()}` }), ' ',
+      h('button', { type: 'button', class: 'small', text: 'Restore', 'aria-label': `Restore the version of ${new Date(v.created_at).toLocaleString()}`, onclick: async () => {
+        const { file: now } = await api('POST', `/api/v1/files/${file.id}/versions/${v.id}/restore`);
+        Object.assign(file, now); toast('Version restored.'); await drawVersions(); await refresh();
+      } }), ' ',
+      h('button', { type: 'button', class: 'small danger', text: 'Delete', 'aria-label': `Delete the version of ${new Date(v.created_at).toLocaleString()}`, onclick: async () => {
+        if (!(await confirmAction('Delete version', 'Delete this version forever? This cannot be undone.'))) return;
+        await api('DELETE', `/api/v1/files/${file.id}/versions/${v.id}`); toast('Version deleted.'); await drawVersions();
+      } })))) : h('p', { class: 'muted', text: 'None. When you replace this file, its previous content is kept here.' }));
+  }
   async function drawShares() {
     const shares = (await api('GET', `/api/v1/files/${file.id}/shares`)).items;
     put(sharesBox, shares.length ? h('ul', { class: 'plain' }, shares.map((s) => h('li', {}, s.user.username, ' ',
@@ -58,7 +89,7 @@ export async function showDetails(file, { refresh = async () => {} } = {}) {
         await api('DELETE', `/api/v1/links/${l.id}`); toast('Link revoked.'); drawLinks();
       } })))) : h('p', { class: 'muted', text: 'No public links.' }));
   }
-  if (own) await Promise.all([drawShares(), drawLinks()]).catch((e) => toast(e.message, 'error'));
+  if (own) await Promise.all([drawShares(), drawLinks(), drawVersions()]).catch((e) => toast(e.message, 'error'));
   return dlg.closed;
 }
 

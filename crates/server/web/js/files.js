@@ -265,13 +265,13 @@ async function moveOrCopy(items, how) {
 
 async function remove(items) {
   const what = items.length === 1 ? `“${items[0].name}”${items[0].kind === 'folder' ? ' and everything in it' : ''}` : `${items.length} items`;
-  if (!(await confirmAction('Delete', `Delete ${what}? This cannot be undone.`))) return;
+  if (!(await confirmAction('Delete', `Move ${what} to the trash?`, 'Move to trash'))) return;
   try {
     for (const item of items) {
       if (item.kind === 'folder') await api('DELETE', `/api/v1/folders/${pathUrl(item.path)}`);
       else await api('DELETE', `/api/v1/files/${item.id}`);
     }
-    toast('Deleted.');
+    toast('Moved to the trash.');
   } catch (err) {
     toast(err.message, 'error');
   }

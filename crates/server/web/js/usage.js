@@ -15,7 +15,8 @@ export async function usagePage() {
 }
 
 function draw(root, u) {
-  const pct = u.quota_bytes ? Math.min(100, (u.used_bytes / u.quota_bytes) * 100) : 0;
+  const held = u.used_bytes + (u.versions_bytes || 0) + (u.trash_bytes || 0);
+  const pct = u.quota_bytes ? Math.min(100, (held / u.quota_bytes) * 100) : 0;
   const plan = h('form', { class: 'inline', 'aria-label': 'Choose a plan' },
     field('Storage (GiB)', h('input', { name: 'gib', type: 'number', min: 0.001, step: 'any', required: true, value: +(u.quota_bytes / GIB).toFixed(3) })),
     h('button', { type: 'submit', class: 'primary', text: 'Change plan' }));
@@ -27,7 +28,9 @@ function draw(root, u) {
   put(root,
     h('h1', { text: 'Usage' }),
     h('div', { class: 'quota' },
-      h('p', {}, h('strong', { text: size(u.used_bytes) }), ` of ${size(u.quota_bytes)} used (${pct.toFixed(pct < 1 ? 2 : 0)}%)`),
+      h('p', {}, h('strong', { text: size(held) }), ` of ${size(u.quota_bytes)} used (${pct.toFixed(pct < 1 ? 2 : 0)}%)`),
+      h('p', { class: 'muted', id: 'held' }, `Files ${size(u.used_bytes)} · earlier versions ${size(u.versions_bytes || 0)} · trash ${size(u.trash_bytes || 0)}. `,
+        'Versions and trash are kept while there is room: when an upload needs the space, the oldest versions and then the oldest trash are removed first.'),
       h('progress', { max: 100, value: pct, 'aria-label': 'Storage used', class: pct > 90 ? 'full' : '' })),
     h('dl', { class: 'stats' },
       h('div', {}, h('dt', { text: 'Files' }), h('dd', { id: 'file-count', text: u.file_count.toLocaleString() })),

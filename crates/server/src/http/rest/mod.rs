@@ -16,6 +16,7 @@ mod me;
 mod messages;
 mod part_headers;
 mod profiles;
+mod retention;
 mod sessions;
 mod shares;
 mod thumbnails;
@@ -37,6 +38,7 @@ pub use links::*;
 pub use me::*;
 pub use messages::*;
 pub use profiles::*;
+pub use retention::*;
 pub use sessions::*;
 pub use shares::*;
 pub use thumbnails::*;
@@ -66,6 +68,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/files/{id}", get(get_file).patch(move_file).delete(delete_file))
         .route("/api/v1/files/{id}/content", get(download_file))
         .route("/api/v1/files/{id}/copy", post(copy_file))
+        .route("/api/v1/files/{id}/versions", get(list_versions))
+        .route("/api/v1/files/{id}/versions/{version_id}", delete(delete_version))
+        .route("/api/v1/files/{id}/versions/{version_id}/content", get(download_version))
+        .route("/api/v1/files/{id}/versions/{version_id}/restore", post(restore_version))
+        .route("/api/v1/trash", get(list_trash).delete(empty_trash))
+        .route("/api/v1/trash/{id}", delete(purge_trash))
+        .route("/api/v1/trash/{id}/restore", post(restore_trash))
         .route("/api/v1/folders", post(create_folder))
         .route("/api/v1/folders/{*path}", get(get_folder).patch(move_folder).delete(delete_folder))
         .route("/api/v1/files/{id}/car", get(get_car))

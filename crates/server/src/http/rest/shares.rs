@@ -55,8 +55,8 @@ pub async fn delete_share(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    limit: Option<u32>,
-    cursor: Option<String>,
+    pub(super) limit: Option<u32>,
+    pub(super) cursor: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/shared", summary = "Files shared with you", tag = "sharing", params(PageQuery),

@@ -14,6 +14,8 @@ pub fn usage_json(r: &UsageReport) -> Usage {
     Usage {
         quota_bytes: n(r.quota_bytes),
         used_bytes: n(r.used_bytes),
+        versions_bytes: n(r.versions_bytes),
+        trash_bytes: n(r.trash_bytes),
         file_count: n(r.file_count),
         uploaded_bytes: n(r.uploaded_bytes),
         downloaded_bytes: n(r.downloaded_bytes),

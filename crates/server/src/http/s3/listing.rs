@@ -228,24 +228,40 @@ pub async fn list_versions(
     let listed = walk(s3, &who, &walk_spec).await?;
     let enc = url_encoded(url);
     let owner = owner_of(&who);
-    let versions = listed
-        .objects
-        .iter()
-        .map(|(k, o)| {
-            let obj = to_object(enc(k.clone()), o, Some(&owner));
-            ObjectVersion {
-                key: obj.key,
-                size: obj.size,
-                e_tag: obj.e_tag,
-                last_modified: obj.last_modified,
-                owner: obj.owner,
-                is_latest: Some(true),
-                version_id: Some("null".into()),
+    // Each object (its current content is version "null"), then its earlier versions,
+    // newest first, as S3 lists a key's versions together.
+    let mut versions = Vec::new();
+    for (k, o) in &listed.objects {
+        let obj = to_object(enc(k.clone()), o, Some(&owner));
+        let key = obj.key.clone();
+        versions.push(ObjectVersion {
+            key: obj.key,
+            size: obj.size,
+            e_tag: obj.e_tag,
+            last_modified: obj.last_modified,
+            owner: obj.owner,
+            is_latest: Some(true),
+            version_id: Some("null".into()),
+            storage_class: Some(ObjectVersionStorageClass::from_static(ObjectVersionStorageClass::STANDARD)),
+            ..Default::default()
+        });
+        let Object::File(file) = o else { continue };
+        let earlier =
+            s3.services.files.versions(&who, &file.id, Some(1000), None).await.map_err(on(Subject::Object))?;
+        for v in earlier.items {
+            versions.push(ObjectVersion {
+                key: key.clone(),
+                size: Some(v.size),
+                e_tag: Some(ETag::Strong(v.s3_etag().trim_matches('"').to_string())),
+                last_modified: Some(s3_time(v.created_at)),
+                owner: Some(owner.clone()),
+                is_latest: Some(false),
+                version_id: Some(v.id),
                 storage_class: Some(ObjectVersionStorageClass::from_static(ObjectVersionStorageClass::STANDARD)),
                 ..Default::default()
-            }
-        })
-        .collect();
+            });
+        }
+    }
     let output = ListObjectVersionsOutput {
         name: Some(input.bucket.clone()),
         prefix: Some(enc(prefix)),

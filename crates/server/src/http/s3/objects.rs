@@ -396,7 +396,15 @@ async fn read_object(
         });
     }
     let path = file_path(&input.bucket, &input.key)?;
-    let file = stat(s3, who, &input.bucket, &path).await?;
+    let mut file = stat(s3, who, &input.bucket, &path).await?;
+    // An earlier version by its id (ListObjectVersions); "null" is the current one.
+    if let Some(version) = input.version_id.as_deref().filter(|v| *v != "null") {
+        file = match s3.services.files.version_as_file(who, &file.id, version).await {
+            Ok(v) => v,
+            Err(Error::NotFound) => return Err(S3Error::new(S3ErrorCode::NoSuchVersion)),
+            Err(e) => return Err(s3_error(e, Subject::Object)),
+        };
+    }
     check_read_conditions(
         &file,
         input.if_match.as_ref(),
@@ -476,6 +484,18 @@ async fn delete_key(s3: &NimbusS3, who: &Principal, bucket: &str, key: &str) -> 
 pub async fn delete(s3: &NimbusS3, req: S3Request<DeleteObjectInput>) -> S3Result<S3Response<DeleteObjectOutput>> {
     let who = s3.principal(&req).await?;
     existing(s3, &who, &req.input.bucket).await?;
+    // With an earlier version's id, that version is deleted for good; the object stays.
+    if let Some(version) = req.input.version_id.as_deref().filter(|v| *v != "null") {
+        let path = file_path(&req.input.bucket, &req.input.key)?;
+        let file = stat(s3, &who, &req.input.bucket, &path).await?;
+        return match s3.services.files.delete_version(&who, &file.id, version).await {
+            Ok(()) => {
+                Ok(S3Response::new(DeleteObjectOutput { version_id: Some(version.to_string()), ..Default::default() }))
+            }
+            Err(Error::NotFound) => Err(S3Error::new(S3ErrorCode::NoSuchVersion)),
+            Err(e) => Err(s3_error(e, Subject::Object)),
+        };
+    }
     delete_key(s3, &who, &req.input.bucket, &req.input.key).await?;
     Ok(S3Response::new(DeleteObjectOutput::default()))
 }

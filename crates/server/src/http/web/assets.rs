@@ -22,6 +22,7 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ("js/uploads.js", JS, include_bytes!("../../../web/js/uploads.js")),
     ("js/tus.js", JS, include_bytes!("../../../web/js/tus.js")),
     ("js/shared.js", JS, include_bytes!("../../../web/js/shared.js")),
+    ("js/trash.js", JS, include_bytes!("../../../web/js/trash.js")),
     ("js/messages.js", JS, include_bytes!("../../../web/js/messages.js")),
     ("js/usage.js", JS, include_bytes!("../../../web/js/usage.js")),
     ("js/settings.js", JS, include_bytes!("../../../web/js/settings.js")),
