@@ -13,6 +13,8 @@ pub trait UsageMeta {
     async fn add_usage(&self, user_id: &str, day: &str, uploaded: i64, downloaded: i64) -> Result<()>;
     /// Daily rows from `since_day` (inclusive) on, by day.
     async fn daily_usage(&self, user_id: &str, since_day: &str) -> Result<Vec<DailyUsage>>;
+    /// The same for several users in one query, as `(user_id, row)`.
+    async fn daily_usage_of(&self, user_ids: &[String], since_day: &str) -> Result<Vec<(String, DailyUsage)>>;
     async fn add_active_seconds(&self, user_id: &str, seconds: i64) -> Result<()>;
     /// Credits a report of `seconds` from `session_key`, capped at the time since that
     /// session's previous report (or since `since` for its first), and returns what was
@@ -69,6 +71,24 @@ impl UsageMeta for SqlMetaStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(from_row).collect()
+    }
+
+    async fn daily_usage_of(&self, user_ids: &[String], since_day: &str) -> Result<Vec<(String, DailyUsage)>> {
+        if user_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (0..user_ids.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT user_id, day, uploaded_bytes, downloaded_bytes FROM usage_daily \
+             WHERE day >= $1 AND user_id IN ({}) ORDER BY user_id, day",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(since_day);
+        for id in user_ids {
+            q = q.bind(id);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok((super::sql::get_str(r, "user_id")?, from_row(r)?))).collect()
     }
 
     async fn credit_activity(

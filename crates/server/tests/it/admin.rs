@@ -36,6 +36,19 @@ async fn admins_list_users_with_usage_and_change_quota_disable_promote() {
     let v = page.items.iter().find(|u| u.user.username == "victor").unwrap();
     assert!(!v.disabled);
     assert_eq!((v.usage.used_bytes, v.usage.file_count, v.usage.uploaded_bytes), (5000, 1, 5000));
+    // Each user's own daily figures, once the meter has written them (the page's days
+    // are read for all its users in one query).
+    let wendy = s.user("wendy").await;
+    wendy.put("w.bin", vec![1u8; 7000], &PutOptions::default()).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let page = admin.admin_users(None, None).await.unwrap();
+    let today = |name: &str| {
+        let u = page.items.iter().find(|u| u.user.username == name).unwrap();
+        (u.usage.daily.len(), u.usage.daily.last().unwrap().uploaded_bytes, u.usage.used_bytes)
+    };
+    assert_eq!(today("victor"), (30, 5000, 5000));
+    assert_eq!(today("wendy"), (30, 7000, 7000));
+    assert_eq!(today("root"), (30, 0, 0));
     let raw = admin.request(Method::GET, "/api/v1/admin/users").send().await.unwrap().text().await.unwrap();
     assert!(!raw.contains("argon2") && !raw.contains("password"));
     let paged = admin.admin_users(Some(1), None).await.unwrap();

@@ -29,11 +29,13 @@ pub async fn admin_list_users(
     ApiQuery(q): ApiQuery<AdminListQuery>,
 ) -> ApiResult<Json<Page<AdminUser>>> {
     let page = s.services.admin.list(&who, q.limit, q.cursor.as_deref()).await?;
-    let mut items = Vec::with_capacity(page.items.len());
-    for u in &page.items {
-        let usage = s.services.usage.report(u).await?;
-        items.push(AdminUser { user: convert::user(u), disabled: u.disabled, usage: usage_json(&usage) });
-    }
+    let reports = s.services.usage.reports(&page.items).await?;
+    let items = page
+        .items
+        .iter()
+        .zip(&reports)
+        .map(|(u, usage)| AdminUser { user: convert::user(u), disabled: u.disabled, usage: usage_json(usage) })
+        .collect();
     Ok(Json(Page { items, next_cursor: page.next_cursor }))
 }
 
