@@ -9,6 +9,7 @@ mod login;
 pub mod profile;
 mod progress;
 pub mod remote;
+mod retention;
 mod sharing;
 mod sync;
 mod transfer;
@@ -106,6 +107,12 @@ pub enum ClientCommand {
     /// Messages to and from other users.
     #[command(subcommand, after_help = "Example: nimbus messages send bob --text 'see attached' --file report.pdf")]
     Messages(sharing::MessagesCommand),
+    /// A file's earlier versions: list, print, restore, delete.
+    #[command(subcommand, after_help = "Example: nimbus versions ls report.pdf")]
+    Versions(retention::VersionsCommand),
+    /// Deleted files and folders: list, restore, delete for good, empty.
+    #[command(subcommand, after_help = "Example: nimbus trash restore 3f9c0e…")]
+    Trash(retention::TrashCommand),
     /// Print shell completions.
     #[command(after_help = "Example: nimbus completions bash > /etc/bash_completion.d/nimbus")]
     Completions { shell: clap_complete::Shell },
@@ -148,6 +155,8 @@ async fn dispatch(command: ClientCommand, opts: &ClientOptions, cli: &mut clap::
         C::Usage { human } => sharing::usage(&client()?, human, opts).await,
         C::Devices(cmd) => sharing::devices(&client()?, cmd, opts).await,
         C::Messages(cmd) => sharing::messages(&client()?, cmd, opts).await,
+        C::Versions(cmd) => retention::versions(&client()?, cmd, opts).await,
+        C::Trash(cmd) => retention::trash(&client()?, cmd, opts).await,
         C::Completions { shell } => {
             clap_complete::generate(shell, cli, "nimbus", &mut std::io::stdout());
             Ok(())

@@ -121,10 +121,12 @@ pub async fn usage(c: &Client, human: bool, opts: &ClientOptions) -> CliResult<(
         return print_json(&u);
     }
     println!(
-        "used {} of {} ({} files)",
-        remote::size(u.used_bytes, human),
+        "used {} of {} ({} files; earlier versions {}, trash {})",
+        remote::size(u.used_bytes + u.versions_bytes + u.trash_bytes, human),
         remote::size(u.quota_bytes, human),
-        u.file_count
+        u.file_count,
+        remote::size(u.versions_bytes, human),
+        remote::size(u.trash_bytes, human),
     );
     Ok(())
 }

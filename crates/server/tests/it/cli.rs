@@ -430,3 +430,41 @@ async fn a_terminal_gets_a_progress_bar() {
     assert!(out.status.success(), "{drawn}");
     assert!(drawn.contains("total") && drawn.contains("MiB") && drawn.contains('\u{1b}'), "no bar drawn: {drawn:?}");
 }
+
+#[tokio::test]
+async fn versions_and_the_trash_from_the_command_line() {
+    crate::needs_backend!();
+    let s = TestServer::start().await;
+    let _ = s.user("alice").await;
+    let sh = Shell::new(&s);
+    sh.login("alice").await;
+    write(&sh.path("plan.txt"), b"first plan");
+    sh.ok(&["put", "plan.txt", "plan.txt"]).await;
+    write(&sh.path("plan.txt"), b"second plan, longer");
+    sh.ok(&["put", "plan.txt", "plan.txt"]).await;
+
+    let versions = sh.json(&["versions", "ls", "plan.txt"]).await;
+    assert_eq!(versions.as_array().unwrap().len(), 1, "{versions}");
+    assert_eq!(versions[0]["sha256"], sha(b"first plan"));
+    let id = versions[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(sh.ok(&["versions", "cat", "plan.txt", &id]).await, "first plan");
+    sh.ok(&["versions", "restore", "plan.txt", &id]).await;
+    assert_eq!(sh.ok(&["cat", "plan.txt"]).await, "first plan");
+    let versions = sh.json(&["versions", "ls", "plan.txt"]).await;
+    assert_eq!(versions[0]["sha256"], sha(b"second plan, longer"), "the replaced content became a version");
+    let out = sh.run(&["versions", "cat", "plan.txt", "no-such-version"]).await;
+    assert!(!out.status.success() && text(&out).contains("not"), "{}", text(&out));
+
+    sh.ok(&["rm", "plan.txt"]).await;
+    let trash = sh.json(&["trash", "ls"]).await;
+    assert_eq!(trash[0]["path"], "plan.txt");
+    let usage = sh.json(&["usage"]).await;
+    assert_eq!((usage["used_bytes"].as_u64(), usage["trash_bytes"].as_u64()), (Some(0), Some(10)));
+    sh.ok(&["trash", "restore", trash[0]["id"].as_str().unwrap(), "--to", "old/plan.txt"]).await;
+    assert_eq!(sh.ok(&["cat", "old/plan.txt"]).await, "first plan");
+    sh.ok(&["rm", "old/plan.txt"]).await;
+    sh.ok(&["trash", "empty"]).await;
+    assert!(sh.json(&["trash", "ls"]).await.as_array().unwrap().is_empty());
+    let human = sh.ok(&["usage", "-H"]).await;
+    assert!(human.contains("trash 0 B"), "{human}");
+}
