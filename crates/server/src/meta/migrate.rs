@@ -27,6 +27,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (18, "session_details", include_str!("../../migrations/sqlite/0018_session_details.sql")),
     (19, "two_factor", include_str!("../../migrations/sqlite/0019_two_factor.sql")),
     (20, "versions_trash", include_str!("../../migrations/sqlite/0020_versions_trash.sql")),
+    (21, "trash_keeps_sharing", include_str!("../../migrations/sqlite/0021_trash_keeps_sharing.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -49,6 +50,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (18, "session_details", include_str!("../../migrations/postgres/0018_session_details.sql")),
     (19, "two_factor", include_str!("../../migrations/postgres/0019_two_factor.sql")),
     (20, "versions_trash", include_str!("../../migrations/postgres/0020_versions_trash.sql")),
+    (21, "trash_keeps_sharing", include_str!("../../migrations/postgres/0021_trash_keeps_sharing.sql")),
 ];
 
 pub async fn run(pool: &AnyPool, backend: Backend) -> anyhow::Result<()> {

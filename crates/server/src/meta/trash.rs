@@ -1,6 +1,7 @@
 //! The trash in SQL: a deleted file or folder moves out of the namespace into one trash
-//! item, its file rows (ids, content references, attributes) and folders kept so a
-//! restore brings the same files back, with their versions. Purging releases the
+//! item, its file rows (ids, content references, attributes), folders, shares, links and
+//! message attachments kept so a restore brings the same files back as they were, with
+//! their versions. Purging releases the
 //! content references; the sweeper then reclaims bytes no one holds.
 
 use super::files::{Tx, ensure_parents, file_at, folder_exists, insert_folder, lock_owner, release_content};
@@ -28,6 +29,10 @@ pub trait TrashMeta {
 }
 
 const ITEM_COLUMNS: &str = "id, kind, path, size, file_count, deleted_at";
+
+/// A public link's columns, the same in `links` and `trashed_links`.
+const LINK_COLUMNS: &str =
+    "id, token_hash, file_id, owner_id, password_hash, expires_at, max_downloads, download_count, created_at";
 
 /// The file columns a trashed file keeps, in the same order in both tables.
 const KEPT_FILE_COLUMNS: &str =
@@ -57,6 +62,7 @@ pub(super) async fn trash_file(tx: &mut Tx, owner: &str, file_id: &str, now: Tim
          WHERE id = $2"
     );
     sqlx::query(sqlx::AssertSqlSafe(keep)).bind(&trash_id).bind(file_id).execute(&mut **tx).await?;
+    keep_sharing(tx, &trash_id).await?;
     sqlx::query("DELETE FROM files WHERE id = $1").bind(file_id).execute(&mut **tx).await?;
     move_to_trash_bytes(tx, owner, size, 1).await?;
     Ok(true)
@@ -95,6 +101,7 @@ pub(super) async fn trash_folder(tx: &mut Tx, owner: &str, path: &FilePath, now:
         .bind(&below.hi)
         .execute(&mut **tx)
         .await?;
+    keep_sharing(tx, &trash_id).await?;
     sqlx::query(
         "INSERT INTO trashed_folders (trash_id, path, created_at) SELECT $1, path, created_at FROM folders \
          WHERE owner_id = $2 AND (path = $3 OR (path >= $4 AND path < $5))",
@@ -121,6 +128,49 @@ pub(super) async fn trash_folder(tx: &mut Tx, owner: &str, path: &FilePath, now:
         .await?;
     move_to_trash_bytes(tx, owner, size, count).await?;
     Ok(true)
+}
+
+/// Keeps the shares, links and message attachments of the files just copied to trash
+/// item `trash_id` (before their rows leave `files`, which ends them).
+async fn keep_sharing(tx: &mut Tx, trash_id: &str) -> Result<()> {
+    const OF_ITEM: &str = "(SELECT id FROM trashed_files WHERE trash_id = $1)";
+    let statements = [
+        format!(
+            "INSERT INTO trashed_shares (trash_id, file_id, user_id, created_at) \
+             SELECT $1, file_id, user_id, created_at FROM shares WHERE file_id IN {OF_ITEM}"
+        ),
+        format!(
+            "INSERT INTO trashed_links (trash_id, {LINK_COLUMNS}) SELECT $1, {LINK_COLUMNS} FROM links \
+             WHERE file_id IN {OF_ITEM}"
+        ),
+        format!(
+            "INSERT INTO trashed_attachments (trash_id, message_id, file_id) \
+             SELECT $1, id, file_id FROM messages WHERE file_id IN {OF_ITEM}"
+        ),
+    ];
+    for sql in statements {
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(trash_id).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Gives the restored files of trash item `trash_id` their shares (with users that still
+/// exist), links and attachments back.
+async fn restore_sharing(tx: &mut Tx, trash_id: &str) -> Result<()> {
+    let statements = [
+        "INSERT INTO shares (file_id, user_id, created_at) SELECT file_id, user_id, created_at FROM trashed_shares \
+         WHERE trash_id = $1"
+            .to_string(),
+        format!("INSERT INTO links ({LINK_COLUMNS}) SELECT {LINK_COLUMNS} FROM trashed_links WHERE trash_id = $1"),
+        "UPDATE messages SET file_id = (SELECT t.file_id FROM trashed_attachments t \
+         WHERE t.trash_id = $1 AND t.message_id = messages.id) \
+         WHERE id IN (SELECT message_id FROM trashed_attachments WHERE trash_id = $1)"
+            .to_string(),
+    ];
+    for sql in statements {
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(trash_id).execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -267,6 +317,7 @@ impl TrashMeta for SqlMetaStore {
             .execute(&mut *tx)
             .await?;
         }
+        restore_sharing(&mut tx, id).await?;
         sqlx::query("DELETE FROM trash_items WHERE id = $1").bind(id).execute(&mut *tx).await?;
         sqlx::query(
             "UPDATE users SET used_bytes = used_bytes + $1, file_count = file_count + $2, \

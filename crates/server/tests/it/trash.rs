@@ -227,3 +227,45 @@ async fn deleting_an_account_purges_its_versions_and_trash_at_once() {
     amy.delete_me(PASSWORD).await.unwrap();
     assert!(eventually(10, || blob_files(&s).is_empty()).await, "versions and trash went with the account");
 }
+
+#[tokio::test]
+async fn a_restored_file_gets_its_shares_links_and_attachments_back() {
+    crate::needs_backend!();
+    let s = TestServer::start().await;
+    let amy = s.user("amy").await;
+    let ben = s.user("ben").await;
+    let f = put(&amy, "docs/report.txt", b"quarterly numbers").await;
+    amy.share(&f.id, "ben").await.unwrap();
+    let link = amy.create_link(&f.id, &nimbus_api::CreateLinkRequest::default()).await.unwrap();
+    let url = format!("{}/s/{}/content", s.base, link.token);
+    let req =
+        nimbus_api::SendMessageRequest { to: "ben".into(), text: Some("see".into()), file_id: Some(f.id.clone()) };
+    amy.send_message(&req).await.unwrap();
+    assert_eq!(reqwest::get(&url).await.unwrap().status(), StatusCode::OK);
+
+    // In the trash nobody reaches it: not the recipient, not the link, not the message.
+    amy.delete_folder("docs").await.unwrap();
+    assert_eq!(ben.file(&f.id).await.unwrap_err().status(), Some(StatusCode::NOT_FOUND));
+    assert!(ben.shared(None, None).await.unwrap().items.is_empty());
+    assert!(!reqwest::get(&url).await.unwrap().status().is_success());
+    assert!(ben.messages("inbox", None, None).await.unwrap().items[0].file.is_none());
+
+    // Restored, it is shared, linked and attached as before.
+    let item = amy.trash().await.unwrap().items.remove(0);
+    amy.restore_trash(&item.id, None).await.unwrap();
+    assert_eq!(ben.file(&f.id).await.unwrap().path, "docs/report.txt");
+    assert_eq!(ben.shared(None, None).await.unwrap().items.len(), 1);
+    let r = reqwest::get(&url).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.bytes().await.unwrap(), "quarterly numbers");
+    let inbox = ben.messages("inbox", None, None).await.unwrap().items;
+    assert_eq!(inbox[0].file.as_ref().map(|m| m.id.clone()), Some(f.id.clone()));
+    assert_eq!(amy.links(&f.id).await.unwrap()[0].download_count, 2, "its counter kept");
+
+    // Purged for good, nothing of it is left to come back.
+    amy.delete_file(&f.id).await.unwrap();
+    let item = amy.trash().await.unwrap().items.remove(0);
+    amy.purge_trash(&item.id).await.unwrap();
+    assert!(ben.shared(None, None).await.unwrap().items.is_empty());
+    assert!(ben.messages("inbox", None, None).await.unwrap().items[0].file.is_none());
+}
