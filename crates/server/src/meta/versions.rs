@@ -22,6 +22,9 @@ pub trait VersionMeta {
         after: Option<&TimeCursor>,
         limit: u32,
     ) -> Result<Vec<VersionRecord>>;
+    /// The earlier versions of several of the owner's files in one query, by file and
+    /// newest first within each (S3's ListObjectVersions).
+    async fn versions_of_files(&self, owner_id: &str, file_ids: &[String]) -> Result<Vec<VersionRecord>>;
     /// One version as the file it was (the file's id and path, that version's bytes and
     /// attributes), for reading it like any download.
     async fn version_as_file(&self, owner_id: &str, file_id: &str, version_id: &str) -> Result<Option<FileRecord>>;
@@ -156,6 +159,24 @@ impl VersionMeta for SqlMetaStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(from_row::<VersionRecord>).collect()
+    }
+
+    async fn versions_of_files(&self, owner: &str, file_ids: &[String]) -> Result<Vec<VersionRecord>> {
+        if file_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (0..file_ids.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT v.id, v.file_id, v.size, c.sha256, c.cid, v.modified_at, v.created_at, v.archived_at, \
+             c.md5, v.s3_etag FROM file_versions v JOIN contents c ON c.id = v.content_id \
+             WHERE v.owner_id = $1 AND v.file_id IN ({}) ORDER BY v.file_id, v.archived_at DESC, v.id DESC",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(owner);
+        for id in file_ids {
+            q = q.bind(id);
+        }
+        q.fetch_all(&self.pool).await?.iter().map(from_row::<VersionRecord>).collect()
     }
 
     async fn version_as_file(&self, owner: &str, file_id: &str, version_id: &str) -> Result<Option<FileRecord>> {

@@ -31,6 +31,20 @@ impl Files {
         Ok(paginate(rows, limit, |v| time_cursor_text(v.archived_at.0, &v.id)))
     }
 
+    /// The earlier versions of several of the caller's own files (say, a page of an S3
+    /// listing), in one query: `(file id, its versions newest first)`.
+    pub async fn versions_of_files(
+        &self,
+        who: &Principal,
+        file_ids: &[String],
+    ) -> Result<std::collections::HashMap<String, Vec<VersionRecord>>> {
+        let mut by_file: std::collections::HashMap<String, Vec<VersionRecord>> = std::collections::HashMap::new();
+        for v in self.meta.versions_of_files(&who.user.id, file_ids).await? {
+            by_file.entry(v.file_id.clone()).or_default().push(v);
+        }
+        Ok(by_file)
+    }
+
     /// One earlier version of a file the caller owns, as the file it was (its id and
     /// path, that version's bytes and attributes), for fronts that read it themselves.
     pub async fn version_as_file(&self, who: &Principal, file_id: &str, version_id: &str) -> Result<FileRecord> {

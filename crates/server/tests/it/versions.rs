@@ -136,12 +136,18 @@ async fn every_front_keeps_the_replaced_content() {
     let seen: Vec<String> = amy.versions(&file.id).await.unwrap().items.into_iter().map(|v| v.sha256).collect();
     assert_eq!(seen, [&four, &three, &two, &one, &original].map(|b| sha(b)));
 
-    // S3 sees them too: ListObjectVersions, GetObject and DeleteObject by versionId.
+    // S3 sees them too: ListObjectVersions (each key's versions with it), GetObject and
+    // DeleteObject by versionId.
+    let other = put(&amy, "box/other.bin", b"other one").await;
+    put(&amy, "box/other.bin", b"other two").await;
+    let other_version = amy.versions(&other.id).await.unwrap().items.remove(0).id;
     let r = s3.send(Method::GET, "/box", &[("versions", "")], &[], Vec::new()).await;
     assert_eq!(r.status(), StatusCode::OK);
     let xml = r.text().await.unwrap();
-    assert_eq!(xml.matches("<Version>").count(), 6, "{xml}");
-    assert_eq!(xml.matches("<IsLatest>true</IsLatest>").count(), 1, "{xml}");
+    assert_eq!(xml.matches("<Version>").count(), 8, "{xml}");
+    assert_eq!(xml.matches("<IsLatest>true</IsLatest>").count(), 2, "{xml}");
+    let block = xml.split("<Version>").find(|b| b.contains(&format!("<VersionId>{other_version}<"))).unwrap();
+    assert!(block.contains("<Key>other.bin</Key>") && block.contains("<IsLatest>false<"), "{block}");
     let oldest = amy.versions(&file.id).await.unwrap().items.pop().unwrap();
     assert!(xml.contains(&format!("<VersionId>{}</VersionId>", oldest.id)));
     let r = s3.send(Method::GET, "/box/doc.bin", &[("versionId", &oldest.id)], &[], Vec::new()).await;

@@ -230,6 +230,15 @@ pub async fn list_versions(
     let owner = owner_of(&who);
     // Each object (its current content is version "null"), then its earlier versions,
     // newest first, as S3 lists a key's versions together.
+    let ids: Vec<String> = listed
+        .objects
+        .iter()
+        .filter_map(|(_, o)| match o {
+            Object::File(f) => Some(f.id.clone()),
+            Object::EmptyFolder(_) => None,
+        })
+        .collect();
+    let mut earlier = s3.services.files.versions_of_files(&who, &ids).await.map_err(on(Subject::Object))?;
     let mut versions = Vec::new();
     for (k, o) in &listed.objects {
         let obj = to_object(enc(k.clone()), o, Some(&owner));
@@ -246,9 +255,7 @@ pub async fn list_versions(
             ..Default::default()
         });
         let Object::File(file) = o else { continue };
-        let earlier =
-            s3.services.files.versions(&who, &file.id, Some(1000), None).await.map_err(on(Subject::Object))?;
-        for v in earlier.items {
+        for v in earlier.remove(&file.id).unwrap_or_default() {
             versions.push(ObjectVersion {
                 key: key.clone(),
                 size: Some(v.size),
