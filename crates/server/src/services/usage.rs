@@ -28,11 +28,23 @@ type Pending = HashMap<(String, String), (i64, i64)>;
 pub struct UsageMeter {
     meta: Arc<dyn MetaStore>,
     pending: Arc<Mutex<Pending>>,
+    /// Held by a flush from taking the counts until they are written, and by a report
+    /// while it reads the database and the counts: otherwise a report could read in the
+    /// moment the counts are in neither place and show less than was moved.
+    flushing: Arc<tokio::sync::Mutex<()>>,
 }
+
+/// Proof that no flush runs (see [`UsageMeter::hold_flushes`]).
+pub struct FlushesHeld<'a>(#[allow(dead_code)] tokio::sync::MutexGuard<'a, ()>);
 
 impl UsageMeter {
     pub fn new(meta: Arc<dyn MetaStore>) -> Self {
-        UsageMeter { meta, pending: Arc::default() }
+        UsageMeter { meta, pending: Arc::default(), flushing: Arc::default() }
+    }
+
+    /// Keeps flushes out while the caller reads usage from the database and this meter.
+    pub async fn hold_flushes(&self) -> FlushesHeld<'_> {
+        FlushesHeld(self.flushing.lock().await)
     }
 
     fn add(&self, user_id: &str, up: i64, down: i64) {
@@ -74,6 +86,7 @@ impl UsageMeter {
 
     /// Writes everything counted so far; what fails to write is kept for next time.
     pub async fn flush(&self) {
+        let _held = self.flushing.lock().await;
         let batch = std::mem::take(&mut *self.pending.lock().expect("meter lock"));
         for ((user, day), (up, down)) in batch {
             if let Err(e) = self.meta.add_usage(&user, &day, up, down).await {
@@ -125,6 +138,7 @@ impl Usage {
 
     /// Stored counters plus what this process has counted but not yet written.
     pub async fn report(&self, user: &UserRecord) -> Result<UsageReport> {
+        let _held = self.meter.hold_flushes().await;
         let user = self.meta.user_by_id(&user.id).await?.ok_or(Error::Unauthorized)?;
         let days = last_days();
         let stored = self.meta.daily_usage(&user.id, &days[0]).await?;
@@ -132,8 +146,9 @@ impl Usage {
     }
 
     /// The reports of a page of users as listed (the admin's list): two queries in all,
-    /// not two per user.
-    pub async fn reports(&self, users: &[UserRecord]) -> Result<Vec<UsageReport>> {
+    /// not two per user. The users must have been read while flushes were held, as
+    /// `_held` shows, so their totals and the counts agree.
+    pub async fn reports(&self, _held: &FlushesHeld<'_>, users: &[UserRecord]) -> Result<Vec<UsageReport>> {
         let days = last_days();
         let ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
         let mut by_user: HashMap<String, Vec<DailyUsage>> = HashMap::new();

@@ -28,8 +28,11 @@ pub async fn admin_list_users(
     FullAuth(who): FullAuth,
     ApiQuery(q): ApiQuery<AdminListQuery>,
 ) -> ApiResult<Json<Page<AdminUser>>> {
+    // No usage flush between reading the users and their counts (see UsageMeter).
+    let held = s.services.meter.hold_flushes().await;
     let page = s.services.admin.list(&who, q.limit, q.cursor.as_deref()).await?;
-    let reports = s.services.usage.reports(&page.items).await?;
+    let reports = s.services.usage.reports(&held, &page.items).await?;
+    drop(held);
     let items = page
         .items
         .iter()
