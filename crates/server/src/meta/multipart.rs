@@ -131,15 +131,7 @@ impl MultipartMeta for SqlMetaStore {
         if held.rows_affected() == 0 {
             return Err(Error::NotFound);
         }
-        super::quota::make_room(&mut tx, owner, delta).await?;
-        let sql = format!(
-            "UPDATE users SET reserved_bytes = reserved_bytes + $1 WHERE id = $2 AND ($1 <= 0 OR {})",
-            super::quota::FITS
-        );
-        let reserved = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(delta).bind(owner).execute(&mut *tx).await?;
-        if reserved.rows_affected() == 0 {
-            return Err(Error::QuotaExceeded);
-        }
+        super::quota::reserve(&mut tx, owner, delta).await?;
         let content = StagedContent {
             store: &p.store,
             sha256: &p.sha256,

@@ -8,7 +8,7 @@ use super::sql::get_i64;
 use crate::error::{Error, Result};
 
 /// The condition that `$1` more bytes fit the owner's quota, for `UPDATE users … WHERE`.
-pub(super) const FITS: &str = "used_bytes + versions_bytes + trash_bytes + reserved_bytes + $1 <= quota_bytes";
+const FITS: &str = "used_bytes + versions_bytes + trash_bytes + reserved_bytes + $1 <= quota_bytes";
 
 /// By how much the owner would be over quota with `more` bytes (≤ 0: it fits).
 async fn overshoot(tx: &mut Tx, owner: &str, more: i64) -> Result<i64> {
@@ -50,19 +50,43 @@ pub(super) async fn make_room(tx: &mut Tx, owner: &str, more: i64) -> Result<()>
 /// Charges an owner's files and versions (`bytes` and `versions` may be negative) in
 /// the caller's transaction; what grows must fit, after purging what may be purged.
 pub(super) async fn charge(tx: &mut Tx, owner: &str, bytes: i64, files: i64, versions: i64) -> Result<()> {
-    let more = bytes + versions;
-    make_room(tx, owner, more).await?;
     let sql = format!(
         "UPDATE users SET used_bytes = used_bytes + $2, file_count = file_count + $3, \
          versions_bytes = versions_bytes + $4 WHERE id = $5 AND ($1 <= 0 OR {FITS})"
     );
-    let charged = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(more)
-        .bind(bytes)
-        .bind(files)
-        .bind(versions)
-        .bind(owner)
-        .execute(&mut **tx)
-        .await?;
-    if charged.rows_affected() == 0 { Err(Error::QuotaExceeded) } else { Ok(()) }
+    let more = bytes + versions;
+    // The common case is one statement; purging is tried only when it does not fit.
+    for attempt in 0..2 {
+        let charged = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(more)
+            .bind(bytes)
+            .bind(files)
+            .bind(versions)
+            .bind(owner)
+            .execute(&mut **tx)
+            .await?;
+        if charged.rows_affected() == 1 {
+            return Ok(());
+        }
+        if attempt == 0 {
+            make_room(tx, owner, more).await?;
+        }
+    }
+    Err(Error::QuotaExceeded)
+}
+
+/// Changes the quota held by the owner's open uploads by `delta` (tus sessions, S3
+/// multipart parts); more must fit, after purging what may be purged.
+pub(super) async fn reserve(tx: &mut Tx, owner: &str, delta: i64) -> Result<()> {
+    let sql = format!("UPDATE users SET reserved_bytes = reserved_bytes + $1 WHERE id = $2 AND ($1 <= 0 OR {FITS})");
+    for attempt in 0..2 {
+        let r = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(delta).bind(owner).execute(&mut **tx).await?;
+        if r.rows_affected() == 1 {
+            return Ok(());
+        }
+        if attempt == 0 {
+            make_room(tx, owner, delta).await?;
+        }
+    }
+    Err(Error::QuotaExceeded)
 }

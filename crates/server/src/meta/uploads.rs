@@ -57,10 +57,7 @@ async fn reserve(tx: &mut Tx, owner: &str, bytes: i64) -> Result<()> {
     if bytes <= 0 {
         return Ok(());
     }
-    super::quota::make_room(tx, owner, bytes).await?;
-    let sql = format!("UPDATE users SET reserved_bytes = reserved_bytes + $1 WHERE id = $2 AND {}", super::quota::FITS);
-    let r = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(bytes).bind(owner).execute(&mut **tx).await?;
-    if r.rows_affected() == 0 { Err(Error::QuotaExceeded) } else { Ok(()) }
+    super::quota::reserve(tx, owner, bytes).await
 }
 
 async fn release(tx: &mut Tx, owner: &str, bytes: i64) -> Result<()> {

@@ -203,6 +203,18 @@ pub async fn eventually(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
     cond()
 }
 
+/// [`eventually`] for a condition that needs the server: polls every 100 ms.
+pub async fn eventually_async<F: std::future::Future<Output = bool>>(secs: u64, mut cond: impl FnMut() -> F) -> bool {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    while tokio::time::Instant::now() < deadline {
+        if cond().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    cond().await
+}
+
 /// The contract's error code of a failed client call.
 pub fn code<T: std::fmt::Debug>(r: nimbus_client::Result<T>) -> (u16, String) {
     let e = r.expect_err("expected an error");

@@ -3,7 +3,7 @@
 //! expire by age. Versions and trash count against the quota, and an upload that would
 //! not fit purges the oldest versions, then the oldest trash, before it is refused.
 
-use crate::common::{PASSWORD, TestServer, blob_files, eventually};
+use crate::common::{PASSWORD, TestServer, blob_files, eventually, eventually_async};
 use crate::s3_api::S3Client;
 use nimbus_client::{Client, PutOptions};
 use reqwest::StatusCode;
@@ -146,14 +146,7 @@ async fn old_trash_is_purged_by_itself() {
     let f = put(&amy, "old.txt", b"soon gone").await;
     amy.delete_file(&f.id).await.unwrap();
     assert_eq!(amy.trash().await.unwrap().items.len(), 1);
-    let mut gone = false;
-    for _ in 0..100 {
-        if amy.trash().await.unwrap().items.is_empty() {
-            gone = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let gone = eventually_async(10, || async { amy.trash().await.unwrap().items.is_empty() }).await;
     assert!(gone, "the trash empties itself past its age");
     assert_eq!(amy.usage().await.unwrap().trash_bytes, 0);
     assert!(eventually(10, || blob_files(&s).is_empty()).await);

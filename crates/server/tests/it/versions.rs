@@ -2,7 +2,7 @@
 //! listed, read like any download, restored and deleted; identical content is stored
 //! once; the per-file limit and the age limit trim them.
 
-use crate::common::{TestServer, blob_files, eventually};
+use crate::common::{TestServer, blob_files, eventually, eventually_async};
 use crate::s3_api::S3Client;
 use nimbus_api::OnConflict;
 use nimbus_client::{Client, PutOptions, UploadPart};
@@ -180,14 +180,7 @@ async fn the_per_file_limit_and_the_age_limit_trim_versions() {
     assert_eq!(amy.usage().await.unwrap().versions_bytes, 8);
 
     // Past their age they go in the background, bytes and all.
-    let mut gone = false;
-    for _ in 0..100 {
-        if amy.versions(&file.id).await.unwrap().items.is_empty() {
-            gone = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let gone = eventually_async(10, || async { amy.versions(&file.id).await.unwrap().items.is_empty() }).await;
     assert!(gone, "versions expire");
     assert_eq!(amy.usage().await.unwrap().versions_bytes, 0);
     assert_eq!(amy.download(&file.id).await.unwrap().bytes().await.unwrap(), "four");
