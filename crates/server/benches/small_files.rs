@@ -87,7 +87,51 @@ fn millis(text: &str) -> f64 {
 
 /// wrk with `connections` keep-alive connections on 2 threads against `url`.
 fn wrk(url: &str, connections: u32, token: Option<&str>) -> Run {
+    wrk_with(url, connections, token, None)
+}
+
+/// A wrk script that PUTs 4 KiB files, each with its own name and its own bytes (no
+/// two alike, so none is deduplicated), under `/api/v1/fs/put/`.
+const PUT_SCRIPT: &str = r#"
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+local n = 0
+local filler = string.rep("x", 4096 - 32)
+function request()
+  n = n + 1
+  local name = string.format("t%d-%d.bin", tid, n)
+  return wrk.format("PUT", "/api/v1/fs/put/" .. name, nil, filler .. string.format("%032d", tid * 100000000 + n))
+end
+"#;
+
+/// Single-threaded durable creates of 4 KiB files for `seconds`: create, write, fsync,
+/// rename, fsync the directory (what one durable small file costs on this disk).
+fn reference_creates(dir: &Path, seconds: f64) -> f64 {
+    use std::io::Write;
+    std::fs::create_dir_all(dir).unwrap();
+    let data = vec![7u8; SIZE];
+    let started = std::time::Instant::now();
+    let mut n = 0u64;
+    while started.elapsed().as_secs_f64() < seconds {
+        let tmp = dir.join(format!("f{n}.tmp"));
+        let mut f = std::fs::File::create(&tmp).unwrap();
+        f.write_all(&data).unwrap();
+        f.sync_all().unwrap();
+        std::fs::rename(&tmp, dir.join(format!("f{n}"))).unwrap();
+        std::fs::File::open(dir).unwrap().sync_all().unwrap();
+        n += 1;
+    }
+    n as f64 / started.elapsed().as_secs_f64()
+}
+
+fn wrk_with(url: &str, connections: u32, token: Option<&str>, script: Option<&Path>) -> Run {
     let mut cmd = Command::new("wrk");
+    if let Some(script) = script {
+        cmd.arg("-s").arg(script);
+    }
     cmd.args([
         "-t",
         if connections > 1 { "2" } else { "1" },
@@ -122,7 +166,7 @@ async fn main() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let (base, client) = support::start(&dir.path().join("nimbus"), |_| {}).await;
+    let (base, client) = support::start(&dir.path().join("nimbus"), |c| c.default_quota_bytes = 64 << 30).await;
     let token = client.token().unwrap().to_string();
     let root = dir.path().join("www");
     std::fs::create_dir_all(root.join("small")).unwrap();
@@ -153,6 +197,18 @@ async fn main() {
     let _ = nginx.kill();
     let _ = nginx.wait();
 
+    // Durable 4 KiB uploads at 16 connections against the single-threaded create rate
+    // on the same disk, alternating.
+    let script = dir.path().join("put.lua");
+    std::fs::write(&script, PUT_SCRIPT).unwrap();
+    let (mut puts, mut creates) = (Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        let (b, tk, sc) = (base.clone(), token.clone(), script.clone());
+        puts.push(tokio::task::spawn_blocking(move || wrk_with(&format!("{b}/"), 16, Some(&tk), Some(&sc))).await.unwrap());
+        let refdir = dir.path().join(format!("creates-{round}"));
+        creates.push(tokio::task::spawn_blocking(move || reference_creates(&refdir, 5.0)).await.unwrap());
+    }
+
     let rate = |v: &[Run]| median(v.iter().map(|r| r.rate).collect());
     let p50 = |v: &[Run]| median(v.iter().map(|r| r.p50).collect());
     let p99 = |v: &[Run]| median(v.iter().map(|r| r.p99).collect());
@@ -173,6 +229,12 @@ async fn main() {
         p99(&theirs16),
         p50(&theirs16),
         p99(&theirs16) / p50(&theirs16)
+    );
+    println!(
+        "| 4 KiB durable PUT, 16 connections | {:.0}/s | single-threaded fsync'd creates {:.0}/s | {:.2}× (higher is better) |",
+        rate(&puts),
+        median(creates.clone()),
+        rate(&puts) / median(creates.clone())
     );
     println!(
         "| keep-alive latency, 1 connection (p50) | 4 KiB GET {:.3} ms | GET /api/v1/me {:.3} ms | {:.2}× (lower is better) |",

@@ -47,7 +47,13 @@ impl App {
         let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         let public_base = public_base(&config, listener.local_addr()?).into();
         let s3 = Some(crate::http::s3::service(services.clone(), config.s3_domain.as_deref())?);
-        let state = AppState { services, config: Arc::new(config), metrics: metrics_handle(), public_base, s3 };
+        let state = AppState::new(crate::http::Shared {
+            services,
+            config: Arc::new(config),
+            metrics: metrics_handle(),
+            public_base,
+            s3,
+        });
         Ok(App { listener, state, sweeper })
     }
 

@@ -79,6 +79,25 @@ impl BlobStore for LocalBlobStore {
         Ok(ReaderStream::with_capacity(limited, READ_CHUNK).boxed())
     }
 
+    async fn read_small(&self, key: &str, range: Range<u64>) -> io::Result<bytes::Bytes> {
+        // One blocking call opens, reads and closes, where tokio's `File` would take a
+        // trip to the blocking pool for each of them.
+        let path = self.key_path(key)?;
+        tokio::task::spawn_blocking(move || {
+            use std::io::{Read, Seek};
+            let mut file = std::fs::File::open(path)?;
+            if range.start > 0 {
+                file.seek(SeekFrom::Start(range.start))?;
+            }
+            let len = range.end.saturating_sub(range.start);
+            let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+            file.take(len).read_to_end(&mut buf)?;
+            Ok(bytes::Bytes::from(buf))
+        })
+        .await
+        .map_err(io::Error::other)?
+    }
+
     async fn delete(&self, key: &str) -> io::Result<()> {
         match tokio::fs::remove_file(self.key_path(key)?).await {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
@@ -174,11 +193,19 @@ impl TempBlob for LocalTemp {
     async fn persist(mut self: Box<Self>, sha256: &str) -> io::Result<String> {
         let mut file = self.file.take().ok_or_else(|| io::Error::other("temp blob already closed"))?;
         file.flush().await?;
-        let file = file.into_inner();
-        file.sync_all().await?;
-        drop(file);
+        let file = file.into_inner().into_std().await;
         let from = self.path.take().expect("path is set until persist");
-        match place_blob(&self.root, &from, sha256).await {
+        let (root, at, sha256) = (self.root.clone(), from.clone(), sha256.to_string());
+        // fsync, rename and the directory's fsync in one blocking call: for a small
+        // file, trips to the blocking pool cost more than the work.
+        let placed = tokio::task::spawn_blocking(move || {
+            file.sync_all()?;
+            drop(file);
+            place_blob_now(&root, &at, &sha256)
+        })
+        .await
+        .map_err(io::Error::other)?;
+        match placed {
             Ok(key) => Ok(key),
             Err(e) => {
                 self.path = Some(from);
@@ -190,19 +217,25 @@ impl TempBlob for LocalTemp {
 
 /// Renames a durable file into the blob layout under a fresh key for `sha256`.
 pub(super) async fn place_blob(root: &Path, from: &Path, sha256: &str) -> io::Result<String> {
+    let (root, from, sha256) = (root.to_path_buf(), from.to_path_buf(), sha256.to_string());
+    tokio::task::spawn_blocking(move || place_blob_now(&root, &from, &sha256)).await.map_err(io::Error::other)?
+}
+
+/// [`place_blob`], on the calling (blocking) thread.
+fn place_blob_now(root: &Path, from: &Path, sha256: &str) -> io::Result<String> {
     let shard = sha256.get(..2).ok_or_else(|| io::Error::other("short hash"))?;
     let key = format!("{shard}/{sha256}-{}", &new_id()[..16]);
     let shard_dir = root.join(shard);
-    let new_shard = !tokio::fs::try_exists(&shard_dir).await?;
+    let new_shard = !shard_dir.try_exists()?;
     if new_shard {
-        tokio::fs::create_dir_all(&shard_dir).await?;
+        std::fs::create_dir_all(&shard_dir)?;
     }
-    tokio::fs::rename(from, root.join(&key)).await?;
+    std::fs::rename(from, root.join(&key))?;
     // The rename is durable only once the directory entry is; a new shard directory
     // must itself be durable in the root.
-    sync_dir(&shard_dir).await?;
+    std::fs::File::open(&shard_dir)?.sync_all()?;
     if new_shard {
-        sync_dir(root).await?;
+        std::fs::File::open(root)?.sync_all()?;
     }
     Ok(key)
 }

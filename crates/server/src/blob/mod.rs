@@ -31,6 +31,18 @@ pub trait BlobStore: Send + Sync + 'static {
     async fn create_temp(&self) -> io::Result<Box<dyn TempBlob>>;
     /// Streams `range` of the blob at `key` (the range is already validated).
     async fn read(&self, key: &str, range: Range<u64>) -> io::Result<ByteStream>;
+    /// Reads `range` of the blob at `key` into memory in one go, for small downloads,
+    /// where the round trips of a stream cost more than the bytes. Stores without a
+    /// quicker way collect `read`.
+    async fn read_small(&self, key: &str, range: Range<u64>) -> io::Result<Bytes> {
+        use futures_util::StreamExt;
+        let mut stream = self.read(key, range.clone()).await?;
+        let mut buf = Vec::with_capacity(usize::try_from(range.end - range.start).unwrap_or(0));
+        while let Some(chunk) = stream.next().await {
+            buf.extend_from_slice(&chunk?);
+        }
+        Ok(Bytes::from(buf))
+    }
     /// Deletes a blob; a missing blob is not an error.
     async fn delete(&self, key: &str) -> io::Result<()>;
     /// Removes temporaries left by a crash; returns how many. Called at start-up.

@@ -25,9 +25,27 @@ use error::ApiError;
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::sync::Arc;
 
-/// What every handler can reach.
+/// What every handler can reach. Cloned for every request by each layer that takes
+/// it, so it is one `Arc`: cloning the services themselves (dozens of `Arc`s and their
+/// settings) cost more than a small download's own work.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The state behind [`AppState`].
+pub struct Shared {
     pub services: Services,
     pub config: Arc<Config>,
     pub metrics: PrometheusHandle,

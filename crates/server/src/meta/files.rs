@@ -588,6 +588,9 @@ impl FileMeta for SqlMetaStore {
     }
 
     async fn commit_uploads(&self, owner: &str, uploads: Vec<StagedUpload>) -> Result<Vec<CommittedUpload>> {
+        if let Some(grouped) = &self.grouped {
+            return grouped.commit(owner, self.keep, uploads).await;
+        }
         let mut tx = self.begin().await?;
         let out = commit_in_tx(&mut tx, owner, self.keep, uploads).await?;
         tx.commit().await?;

@@ -12,6 +12,7 @@ mod contents;
 mod dav;
 mod devices;
 mod files;
+mod group_commit;
 mod links;
 mod messages;
 mod migrate;

@@ -20,6 +20,8 @@ pub struct SqlMetaStore {
     pub(super) backend: Backend,
     /// What is kept of replaced and deleted files.
     pub(super) keep: super::Retention,
+    /// On SQLite, where upload commits are grouped (see `group_commit`).
+    pub(super) grouped: Option<super::group_commit::GroupCommitter>,
 }
 
 /// When the database last said it was out of space (Unix seconds; 0: never).
@@ -94,7 +96,8 @@ impl SqlMetaStore {
             .await
             .with_context(|| format!("connecting to the metadata database {}", crate::config::redact_url(&url)))?;
         migrate::run(&pool, backend).await?;
-        Ok(SqlMetaStore { pool, backend, keep: super::Retention::default() })
+        let grouped = (backend == Backend::Sqlite).then(|| super::group_commit::GroupCommitter::start(pool.clone()));
+        Ok(SqlMetaStore { pool, backend, keep: super::Retention::default(), grouped })
     }
 
     /// Starts a write transaction. SQLite takes the write lock up front (`BEGIN

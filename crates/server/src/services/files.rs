@@ -9,8 +9,13 @@ use crate::domain::{FilePath, PrefixRange, RangeSpec, if_range_holds, none_match
 use crate::error::{Error, Result};
 use crate::meta::{DirCursor, Entry, FileRecord, FolderRecord, MetaStore};
 use nimbus_api::Permission;
+use futures_util::StreamExt;
 use std::ops::Range;
 use std::sync::Arc;
+
+/// Files up to this size are read whole in one call and checked before they are sent;
+/// larger ones stream, checked as they go.
+const SMALL_READ: u64 = 64 << 10;
 
 #[derive(Clone)]
 pub struct Files {
@@ -350,17 +355,22 @@ impl Files {
             None
         } else {
             let store = self.stores.by_name(&file.store).await?;
-            let report = super::verify::report_to(self.meta.clone(), &file.content_id);
-            let stream = if !partial {
+            let report = || super::verify::report_to(self.meta.clone(), &file.content_id);
+            let stream = if !partial && size <= SMALL_READ {
+                let bytes = store.read_small(&file.blob_key, range.clone()).await?;
+                let checked =
+                    super::verify::checked_whole(bytes, &file.sha256, &file.id, &*self.meta, &file.content_id).await?;
+                futures_util::stream::once(std::future::ready(Ok(checked))).boxed()
+            } else if !partial {
                 let whole = store.read(&file.blob_key, range.clone()).await?;
-                super::verify::verified(whole, &file.sha256, &file.id, report)
+                super::verify::verified(whole, &file.sha256, &file.id, report())
             } else {
                 match self.meta.content_leaves(&file.content_id).await? {
                     // The covering chunks are read and each checked before its bytes go.
                     Some(leaves) if leaves.len() as u64 == size.div_ceil(super::verify::CHUNK).max(1) * 32 => {
                         let span = super::verify::covering(&range, size);
                         let chunks = store.read(&file.blob_key, span).await?;
-                        super::verify::verified_range(chunks, range.clone(), size, leaves, &file.id, report)
+                        super::verify::verified_range(chunks, range.clone(), size, leaves, &file.id, report())
                     }
                     // Stored before chunk hashes were kept, and not yet scrubbed: the
                     // range goes unchecked (the scrub adds them; see README).

@@ -85,7 +85,7 @@ impl Files {
         }
         let store = self.stores.for_upload(owner).await?;
         self.ensure_disk_room(store.as_ref(), declared_len.unwrap_or(0)).await?;
-        let blob = self.stage(body, owner, room).await?;
+        let blob = self.stage(store, body, owner, room).await?;
         if blob.digest.md5.is_empty() {
             // Its ETag is its MD5, which could not be computed: the client sends it again.
             return Err(Error::Internal(anyhow::anyhow!("the MD5 of a part could not be computed")));

@@ -169,7 +169,7 @@ impl Files {
         self.refuse_declared_file(&budget, &req.path, &req.mode, req.declared_len).await?;
         let store = self.stores.for_upload(owner).await?;
         self.ensure_disk_room(store.as_ref(), req.declared_len.unwrap_or(0)).await?;
-        let blob = self.stage_within(&mut budget, &req.path, &req.mode, body).await?;
+        let blob = self.stage_within(store, &mut budget, &req.path, &req.mode, body).await?;
         let differs = |expected: &Option<String>, actual: &str| {
             expected.as_deref().is_some_and(|e| !e.eq_ignore_ascii_case(actual))
         };
@@ -213,7 +213,7 @@ impl Files {
                 // The commit would refuse it; say so before reading this part or the rest.
                 return Err(Error::PathExists);
             }
-            let blob = self.stage_within(&mut budget, &part.path, &req.mode, part.body).await?;
+            let blob = self.stage_within(store.clone(), &mut budget, &part.path, &req.mode, part.body).await?;
             let content_type = part.content_type.unwrap_or_else(|| guess_type(&part.path));
             let mode = req.mode.clone();
             let modified_at = part.modified_at;
@@ -277,6 +277,7 @@ impl Files {
     /// (plus what it replaces), and spends the budget by what it adds.
     async fn stage_within<S>(
         &self,
+        store: Arc<dyn BlobStore>,
         budget: &mut UploadBudget,
         path: &FilePath,
         mode: &WriteMode,
@@ -286,21 +287,27 @@ impl Files {
         S: Stream<Item = Result<Bytes>> + Send,
     {
         let replaced = self.replaced_size(&budget.user_id, path, mode).await?;
-        let blob = self.stage(body, &budget.user_id, budget.room + replaced).await?;
+        let blob = self.stage(store, body, &budget.user_id, budget.room + replaced).await?;
         budget.room = budget.room.saturating_sub(blob.digest.size.saturating_sub(replaced));
         Ok(blob)
     }
 
-    /// Streams `body` into a durable blob, hashing it on the way and charging the bytes
-    /// to `uploader`. Fails with `PayloadTooLarge` past `max_upload_bytes`, and with
+    /// Streams `body` into a durable blob in `store` (the uploader's, see
+    /// `BlobStores::for_upload`), hashing it on the way and charging the bytes to
+    /// `uploader`. Fails with `PayloadTooLarge` past `max_upload_bytes`, and with
     /// `QuotaExceeded` as soon as it passes `quota_room`; a body error aborts it.
-    pub(super) async fn stage<S>(&self, body: S, uploader: &str, quota_room: u64) -> Result<StagedBlob>
+    pub(super) async fn stage<S>(
+        &self,
+        store: Arc<dyn BlobStore>,
+        body: S,
+        uploader: &str,
+        quota_room: u64,
+    ) -> Result<StagedBlob>
     where
         S: Stream<Item = Result<Bytes>> + Send,
     {
         let limit = self.settings.max_upload_bytes;
         let mut body = std::pin::pin!(body);
-        let store = self.stores.for_upload(uploader).await?;
         let mut temp = store.create_temp().await?;
         let mut hasher = ContentHasher::default();
         while let Some(chunk) = body.next().await {

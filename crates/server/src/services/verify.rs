@@ -94,6 +94,27 @@ pub fn verified(source: ByteStream, expected_sha256: &str, file_id: &str, on_dam
     .boxed()
 }
 
+/// Checks a small content read whole, before any of it goes out: a mismatch is
+/// answered `content_damaged` at once (no transfer is cut short) and the content is
+/// quarantined before the answer, so the next read is refused the same way.
+pub async fn checked_whole(
+    bytes: Bytes,
+    expected_sha256: &str,
+    file_id: &str,
+    meta: &dyn MetaStore,
+    content_id: &str,
+) -> crate::error::Result<Bytes> {
+    if hex::encode(Sha256::digest(&bytes)) == expected_sha256 {
+        return Ok(bytes);
+    }
+    metrics::counter!("nimbus_damaged_reads_total").increment(1);
+    tracing::error!(file_id = %file_id, "stored content does not match its SHA-256; the read was refused");
+    if let Err(e) = meta.mark_damaged(content_id, Timestamp::now()).await {
+        tracing::error!(error = %e, %content_id, "could not record damaged content");
+    }
+    Err(crate::error::Error::ContentDamaged)
+}
+
 /// The chunk size the leaf hashes are taken over (UnixFS's, see `content::unixfs`).
 pub const CHUNK: u64 = crate::content::CHUNK_SIZE as u64;
 

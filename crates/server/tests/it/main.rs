@@ -5,6 +5,7 @@
 mod account_security;
 mod accounts;
 mod admin;
+mod bursts;
 mod cli;
 mod common;
 mod conformance;

@@ -149,6 +149,28 @@ async fn a_rotten_blob_is_not_served_whole() {
     assert_eq!(c.get_path_bytes("precious.bin").await.unwrap().as_ref(), data.as_slice());
 }
 
+/// A small file (read whole before it is sent) with a flipped byte is refused outright:
+/// the first download already gets 409 `content_damaged` with no byte of it, and the
+/// content is quarantined by then.
+#[tokio::test]
+async fn a_rotten_small_blob_is_refused_before_any_byte() {
+    crate::needs_backend!();
+    let s = crate::common::TestServer::start().await;
+    let c = s.user("alice").await;
+    let data: Vec<u8> = (0..4096u32).map(|i| (i % 251) as u8).collect();
+    let (f, _) = c.put("note.bin", data.clone(), &nimbus_client::PutOptions::default()).await.unwrap();
+    assert_eq!(c.get_path_bytes("note.bin").await.unwrap().as_ref(), data.as_slice(), "intact, it is served");
+    let blobs = crate::common::blob_files(&s);
+    let mut stored = std::fs::read(&blobs[0]).unwrap();
+    stored[4000] ^= 0x01;
+    std::fs::write(&blobs[0], &stored).unwrap();
+    let (status, body) = crate::common::code(c.get_path("note.bin").await);
+    assert_eq!((status, body.contains("content_damaged")), (409, true), "{body}");
+    assert!(c.file(&f.id).await.unwrap().damaged, "quarantined before the answer");
+    let by_id = c.request(reqwest::Method::GET, &format!("/api/v1/files/{}/content", f.id)).send().await.unwrap();
+    assert_eq!(by_id.status(), 409);
+}
+
 /// A range is checked as well: the 256 KiB chunks it covers are hashed against the
 /// chunk hashes kept with the content, so a range that touches a rotten chunk is cut
 /// off before any of that chunk's bytes go out, and the content is quarantined; ranges

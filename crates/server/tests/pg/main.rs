@@ -8,6 +8,8 @@ mod account_security;
 mod accounts;
 #[path = "../it/admin.rs"]
 mod admin;
+#[path = "../it/bursts.rs"]
+mod bursts;
 #[path = "../it/common.rs"]
 mod common;
 #[path = "../it/conformance.rs"]

@@ -124,10 +124,10 @@ pub fn is_s3_request(req: &Request, domain: Option<&str>) -> bool {
 
 /// Middleware in front of every route: S3 requests go to the S3 service.
 pub async fn dispatch(State(s): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(s3) = s.s3.clone() else { return next.run(req).await };
-    if !is_s3_request(&req, s.config.s3_domain.as_deref()) {
-        return next.run(req).await;
-    }
+    let s3 = match &s.s3 {
+        Some(s3) if is_s3_request(&req, s.config.s3_domain.as_deref()) => s3.clone(),
+        _ => return next.run(req).await,
+    };
     let started = std::time::Instant::now();
     let method = req.method().to_string();
     let has_body = req.headers().contains_key(axum::http::header::TRANSFER_ENCODING)
