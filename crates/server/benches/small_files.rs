@@ -204,7 +204,9 @@ async fn main() {
     let (mut puts, mut creates) = (Vec::new(), Vec::new());
     for round in 0..ROUNDS {
         let (b, tk, sc) = (base.clone(), token.clone(), script.clone());
-        puts.push(tokio::task::spawn_blocking(move || wrk_with(&format!("{b}/"), 16, Some(&tk), Some(&sc))).await.unwrap());
+        puts.push(
+            tokio::task::spawn_blocking(move || wrk_with(&format!("{b}/"), 16, Some(&tk), Some(&sc))).await.unwrap(),
+        );
         let refdir = dir.path().join(format!("creates-{round}"));
         creates.push(tokio::task::spawn_blocking(move || reference_creates(&refdir, 5.0)).await.unwrap());
     }

@@ -8,8 +8,8 @@ use crate::blob::ByteStream;
 use crate::domain::{FilePath, PrefixRange, RangeSpec, if_range_holds, none_match, parse_range};
 use crate::error::{Error, Result};
 use crate::meta::{DirCursor, Entry, FileRecord, FolderRecord, MetaStore};
-use nimbus_api::Permission;
 use futures_util::StreamExt;
+use nimbus_api::Permission;
 use std::ops::Range;
 use std::sync::Arc;
 

@@ -44,7 +44,9 @@ async fn a_burst_commits_each_upload_once_and_refuses_only_what_does_not_fit() {
     let tasks: Vec<_> = (0..200)
         .map(|i| {
             let c = c.clone();
-            tokio::spawn(async move { (i, c.put(&format!("burst/f{i:03}.bin"), small(i), &PutOptions::default()).await) })
+            tokio::spawn(
+                async move { (i, c.put(&format!("burst/f{i:03}.bin"), small(i), &PutOptions::default()).await) },
+            )
         })
         .collect();
     let (mut taken, mut refused) = (BTreeSet::new(), 0);
