@@ -194,7 +194,8 @@ async fn main() {
         ours1.push(c);
         me1.push(d);
     }
-    let _ = nginx.kill();
+    // SIGTERM lets the master stop its workers; a SIGKILL would leave them running.
+    let _ = Command::new("kill").arg("-TERM").arg(nginx.id().to_string()).status();
     let _ = nginx.wait();
 
     // Durable 4 KiB uploads at 16 connections against the single-threaded create rate
