@@ -110,18 +110,12 @@ end
 /// Single-threaded durable creates of 4 KiB files for `seconds`: create, write, fsync,
 /// rename, fsync the directory (what one durable small file costs on this disk).
 fn reference_creates(dir: &Path, seconds: f64) -> f64 {
-    use std::io::Write;
     std::fs::create_dir_all(dir).unwrap();
     let data = vec![7u8; SIZE];
     let started = std::time::Instant::now();
     let mut n = 0u64;
     while started.elapsed().as_secs_f64() < seconds {
-        let tmp = dir.join(format!("f{n}.tmp"));
-        let mut f = std::fs::File::create(&tmp).unwrap();
-        f.write_all(&data).unwrap();
-        f.sync_all().unwrap();
-        std::fs::rename(&tmp, dir.join(format!("f{n}"))).unwrap();
-        std::fs::File::open(dir).unwrap().sync_all().unwrap();
+        support::durable_create(dir, &format!("f{n}"), &data);
         n += 1;
     }
     n as f64 / started.elapsed().as_secs_f64()

@@ -86,13 +86,7 @@ fn reference_small_files(dir: &std::path::Path, n: usize, size: usize) -> Durati
     let data = vec![7u8; size];
     let started = Instant::now();
     for i in 0..n {
-        use std::io::Write;
-        let tmp = dir.join(format!("small-{i}.tmp"));
-        let mut f = std::fs::File::create(&tmp).unwrap();
-        f.write_all(&data).unwrap();
-        f.sync_all().unwrap();
-        std::fs::rename(&tmp, dir.join(format!("small-{i}"))).unwrap();
-        std::fs::File::open(dir).unwrap().sync_all().unwrap();
+        support::durable_create(dir, &format!("small-{i}"), &data);
     }
     started.elapsed()
 }

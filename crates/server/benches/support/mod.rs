@@ -24,3 +24,16 @@ pub async fn start(data_dir: &Path, tweak: impl FnOnce(&mut Config)) -> (String,
     let (client, _) = anon.login("bench", "bench password").await.unwrap();
     (base, client)
 }
+
+/// One durable small-file create, the floor a small upload is compared with: create,
+/// write, fsync, rename into place, fsync the directory.
+#[allow(dead_code)] // not every benchmark compares small files
+pub fn durable_create(dir: &Path, name: &str, data: &[u8]) {
+    use std::io::Write;
+    let tmp = dir.join(format!("{name}.tmp"));
+    let mut f = std::fs::File::create(&tmp).unwrap();
+    f.write_all(data).unwrap();
+    f.sync_all().unwrap();
+    std::fs::rename(&tmp, dir.join(name)).unwrap();
+    std::fs::File::open(dir).unwrap().sync_all().unwrap();
+}
