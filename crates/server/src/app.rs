@@ -5,7 +5,7 @@ use crate::config::{BlobBackend, Config};
 use crate::http::{AppState, router};
 use crate::meta::{MetaStore, SqlMetaStore};
 use crate::services::secrets::SecretBox;
-use crate::services::{BlobStores, Services, Settings, Signer, Sweeper};
+use crate::services::{BlobStores, InlineContents, Services, Settings, Signer, Sweeper};
 use anyhow::Context;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::future::Future;
@@ -146,6 +146,8 @@ pub async fn open_stores(config: &Config, meta: Arc<dyn MetaStore>) -> anyhow::R
             Arc::new(store)
         }
     };
+    // Small contents live in the metadata database (see `InlineContents`).
+    let blobs = InlineContents::wrap(blobs, meta.clone(), config.inline_max_bytes);
     let secrets = secret_box(config).await?;
     Ok(BlobStores::new(blobs, meta, secrets))
 }

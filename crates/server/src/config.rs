@@ -63,6 +63,11 @@ pub struct Config {
     pub allow_private_storage_endpoints: bool,
     /// Largest single file accepted, in bytes (413 above).
     pub max_upload_bytes: u64,
+    /// Files up to this many bytes are kept in the metadata database with their file
+    /// row instead of as blob files: a small upload then costs one shared database
+    /// commit, not a blob file's own fsyncs. 0 keeps every content as a blob; at most
+    /// 1 MiB (larger values are used as 1 MiB). Users' own buckets always get blobs.
+    pub inline_max_bytes: u64,
     /// Most files in one multipart upload (400 above, before the rest is read).
     pub max_multipart_files: u32,
     /// Quota of a new account, in bytes.
@@ -133,6 +138,7 @@ impl Default for Config {
             secret_key: None,
             allow_private_storage_endpoints: false,
             max_upload_bytes: 16 << 30,
+            inline_max_bytes: 16 << 10,
             max_multipart_files: 1000,
             default_quota_bytes: 10 << 30,
             max_quota_bytes: 100 << 30,
@@ -177,6 +183,7 @@ impl std::fmt::Debug for Config {
             .field("secret_key", &self.secret_key.as_ref().map(|_| "<redacted>"))
             .field("allow_private_storage_endpoints", &self.allow_private_storage_endpoints)
             .field("max_upload_bytes", &self.max_upload_bytes)
+            .field("inline_max_bytes", &self.inline_max_bytes)
             .field("max_multipart_files", &self.max_multipart_files)
             .field("default_quota_bytes", &self.default_quota_bytes)
             .field("max_quota_bytes", &self.max_quota_bytes)

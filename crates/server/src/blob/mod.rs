@@ -75,6 +75,11 @@ pub trait BlobStore: Send + Sync + 'static {
     ) -> io::Result<String>;
     /// Removes whatever a session stored; a missing session is not an error.
     async fn delete_session(&self, session: &str, state: Option<&str>) -> io::Result<()>;
+    /// The largest content written to this store that is kept inline in the metadata
+    /// database instead (see `services::InlineContents`); 0: every content is a blob.
+    fn inline_max(&self) -> u64 {
+        0
+    }
     /// Whether other instances write to this store too (appends then take a lease).
     fn shared(&self) -> bool {
         false

@@ -22,6 +22,9 @@ pub trait ContentMeta {
     async fn reclaim_content(&self, content_id: &str) -> Result<Option<ReclaimedBlob>>;
     /// Whether any content row points at this blob key.
     async fn blob_key_in_use(&self, blob_key: &str) -> Result<bool>;
+    /// The bytes of a content kept inline, by its `inline:` blob key (`None`: no
+    /// content has that key, or it is kept as a blob).
+    async fn inline_data(&self, blob_key: &str) -> Result<Option<Vec<u8>>>;
     /// Whether any content (live, or awaiting reclamation) is kept in `store`.
     async fn store_in_use(&self, store: &str) -> Result<bool>;
     /// Records that a content's stored bytes do not match its SHA-256 (once: the first
@@ -98,6 +101,17 @@ impl ContentMeta for SqlMetaStore {
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.is_some())
+    }
+
+    async fn inline_data(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let row = sqlx::query("SELECT inline_data FROM contents WHERE blob_key = $1 LIMIT 1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => sqlx::Row::try_get::<Option<Vec<u8>>, _>(&r, "inline_data")?,
+            None => None,
+        })
     }
 
     async fn mark_damaged(&self, content_id: &str, now: Timestamp) -> Result<()> {

@@ -359,6 +359,7 @@ pub(super) async fn commit_in_tx(
             cid: &up.cid,
             md5: up.md5.as_deref(),
             leaves: up.leaves.as_deref(),
+            inline_data: up.inline_data.as_deref(),
         };
         let (content_id, redundant_blob) = reference_content(tx, &content, now).await?;
         let placement = Placement {
@@ -394,12 +395,14 @@ pub(super) struct StagedContent<'a> {
     pub md5: Option<&'a str>,
     /// Per-chunk SHA-256s (`None`: unknown, checked ranges wait for the scrub to add them).
     pub leaves: Option<&'a [u8]>,
+    /// The bytes themselves, for a content kept inline (`blob_key` is then `inline:…`).
+    pub inline_data: Option<&'a [u8]>,
 }
 
 /// Takes a reference on content: revives or shares an existing row with the same bytes
 /// in the same store, or inserts one pointing at the staged blob. Damaged content is
 /// healed: the row takes the new, intact blob (the damaged one becomes an orphan, which
-/// the start-up scan removes). Returns the content id
+/// the start-up scan removes); so is damaged inline content, by the new bytes. Returns the content id
 /// and, when the bytes were already stored, the staged blob's key (now redundant).
 pub(super) async fn reference_content(
     tx: &mut Tx,
@@ -407,12 +410,14 @@ pub(super) async fn reference_content(
     now: Timestamp,
 ) -> Result<(String, Option<String>)> {
     let row = sqlx::query(
-        "INSERT INTO contents (id, store, sha256, size, blob_key, refcount, created_at, cid, md5, leaf_sha256) \
-         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9) \
+        "INSERT INTO contents (id, store, sha256, size, blob_key, refcount, created_at, cid, md5, leaf_sha256, \
+         inline_data) \
+         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10) \
          ON CONFLICT (store, sha256) DO UPDATE SET refcount = contents.refcount + 1, \
          md5 = COALESCE(contents.md5, excluded.md5), \
          leaf_sha256 = COALESCE(contents.leaf_sha256, excluded.leaf_sha256), \
          blob_key = CASE WHEN contents.damaged_at IS NULL THEN contents.blob_key ELSE excluded.blob_key END, \
+         inline_data = CASE WHEN contents.damaged_at IS NULL THEN contents.inline_data ELSE excluded.inline_data END, \
          damaged_at = NULL \
          RETURNING id, blob_key",
     )
@@ -425,6 +430,7 @@ pub(super) async fn reference_content(
     .bind(c.cid)
     .bind(c.md5)
     .bind(c.leaves.map(<[u8]>::to_vec))
+    .bind(c.inline_data.map(<[u8]>::to_vec))
     .fetch_one(&mut **tx)
     .await?;
     let content_id = get_str(&row, "id")?;

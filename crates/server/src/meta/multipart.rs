@@ -141,6 +141,7 @@ impl MultipartMeta for SqlMetaStore {
             md5: Some(&p.md5),
             // A part is only ever read whole, into the completed object (which has its own).
             leaves: None,
+            inline_data: None,
         };
         let (content_id, redundant) = reference_content(&mut tx, &content, now).await?;
         if let Some((old_content, _)) = &old {

@@ -127,6 +127,9 @@ pub struct StagedUpload {
     pub leaves: Option<Vec<u8>>,
     /// The S3 attributes the written file gets (any other write clears them).
     pub attributes: ObjectAttributes,
+    /// The content's bytes, when they are kept inline (`blob_key` is then an `inline:`
+    /// key): written in the commit's transaction, no blob holds them.
+    pub inline_data: Option<bytes::Bytes>,
 }
 
 /// What the S3 API keeps with a file besides its bytes. Every write sets them: a write

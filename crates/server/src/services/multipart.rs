@@ -4,7 +4,7 @@
 //! through the one upload path (`Files::put`), so the file gets its SHA-256, MD5 and CID
 //! and the same commit as every other write.
 
-use super::upload::delete_in_background;
+use super::upload::{Inline, delete_in_background};
 use super::{Files, Principal, PutRequest, Written};
 use crate::domain::{FilePath, PrefixRange, Timestamp, new_id};
 use crate::error::{Error, Result};
@@ -85,7 +85,7 @@ impl Files {
         }
         let store = self.stores.for_upload(owner).await?;
         self.ensure_disk_room(store.as_ref(), declared_len.unwrap_or(0)).await?;
-        let blob = self.stage(store, body, owner, room).await?;
+        let blob = self.stage(store, body, owner, room, Inline::Never).await?;
         if blob.digest.md5.is_empty() {
             // Its ETag is its MD5, which could not be computed: the client sends it again.
             return Err(Error::Internal(anyhow::anyhow!("the MD5 of a part could not be computed")));

@@ -89,11 +89,15 @@ pub trait PartSource: Send {
     async fn next_part(&mut self) -> Result<Option<IncomingPart>>;
 }
 
-/// A durable blob not yet referenced by metadata. Dropping it deletes the blob.
+/// A durable blob not yet referenced by metadata, or a small content's bytes held for
+/// the commit that keeps them inline. Dropping it deletes the blob.
 pub(super) struct StagedBlob {
     pub digest: ContentDigest,
     key: Option<String>,
     pub store: Arc<dyn BlobStore>,
+    /// The bytes, when they go into the metadata database with the file (their key is
+    /// then an `inline:` key naming no blob).
+    pub inline: Option<Bytes>,
 }
 
 impl StagedBlob {
@@ -124,6 +128,14 @@ pub(super) fn delete_in_background(store: Arc<dyn BlobStore>, key: String) {
             }
         });
     }
+}
+
+/// Whether a staged content may be kept inline in the metadata database: files may,
+/// S3 multipart parts (read back and joined later, never a content of their own) not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Inline {
+    Allowed,
+    Never,
 }
 
 /// Multipart framing (boundaries, part headers) allowed on top of the file bytes when a
@@ -287,7 +299,7 @@ impl Files {
         S: Stream<Item = Result<Bytes>> + Send,
     {
         let replaced = self.replaced_size(&budget.user_id, path, mode).await?;
-        let blob = self.stage(store, body, &budget.user_id, budget.room + replaced).await?;
+        let blob = self.stage(store, body, &budget.user_id, budget.room + replaced, Inline::Allowed).await?;
         budget.room = budget.room.saturating_sub(blob.digest.size.saturating_sub(replaced));
         Ok(blob)
     }
@@ -296,19 +308,26 @@ impl Files {
     /// `BlobStores::for_upload`), hashing it on the way and charging the bytes to
     /// `uploader`. Fails with `PayloadTooLarge` past `max_upload_bytes`, and with
     /// `QuotaExceeded` as soon as it passes `quota_room`; a body error aborts it.
+    ///
+    /// Where `inline` allows and the store keeps small contents inline, a body that
+    /// ends within `store.inline_max()` stays in memory for the commit, which writes it
+    /// with the file row; a longer one goes to a blob from the byte that passes it.
     pub(super) async fn stage<S>(
         &self,
         store: Arc<dyn BlobStore>,
         body: S,
         uploader: &str,
         quota_room: u64,
+        inline: Inline,
     ) -> Result<StagedBlob>
     where
         S: Stream<Item = Result<Bytes>> + Send,
     {
         let limit = self.settings.max_upload_bytes;
+        let inline_max = if inline == Inline::Allowed { store.inline_max() } else { 0 };
         let mut body = std::pin::pin!(body);
-        let mut temp = store.create_temp().await?;
+        let mut temp = if inline_max == 0 { Some(store.create_temp().await?) } else { None };
+        let mut held = Vec::new();
         let mut hasher = ContentHasher::default();
         while let Some(chunk) = body.next().await {
             let chunk = chunk?;
@@ -321,12 +340,29 @@ impl Files {
                 return Err(Error::QuotaExceeded);
             }
             hasher.update(&chunk);
-            temp.write(&chunk).await?;
+            match temp.as_mut() {
+                Some(t) => t.write(&chunk).await?,
+                None if total <= inline_max => held.extend_from_slice(&chunk),
+                None => {
+                    let mut t = store.create_temp().await?;
+                    t.write(&std::mem::take(&mut held)).await?;
+                    t.write(&chunk).await?;
+                    temp = Some(t);
+                }
+            }
         }
         let digest = hasher.finish();
-        let key = temp.persist(&digest.sha256).await?;
         metrics::counter!("nimbus_upload_bytes_total").increment(digest.size);
-        Ok(StagedBlob { digest, key: Some(key), store })
+        match temp {
+            Some(t) => {
+                let key = t.persist(&digest.sha256).await?;
+                Ok(StagedBlob { digest, key: Some(key), store, inline: None })
+            }
+            None => {
+                let key = super::inline_contents::inline_key(&digest.sha256);
+                Ok(StagedBlob { digest, key: Some(key), store, inline: Some(Bytes::from(held)) })
+            }
+        }
     }
 
     /// Commits staged uploads of `owner` in one metadata transaction (all or nothing),
@@ -362,6 +398,7 @@ impl Files {
                     md5: Some(up.blob.digest.md5.clone()).filter(|m| !m.is_empty()),
                     leaves: Some(up.blob.digest.leaves.clone()),
                     attributes: up.attributes,
+                    inline_data: up.blob.inline.clone(),
                 });
                 stores.push(up.blob.store.clone());
                 guards.push(up.blob);

@@ -406,6 +406,7 @@ impl Files {
             md5: Some(digest.md5.clone()).filter(|m| !m.is_empty()),
             leaves: Some(digest.leaves.clone()),
             attributes: Default::default(),
+            inline_data: None,
         };
         let committed = match self.meta.finish_upload(&session.id, staged).await {
             Ok(c) => c,

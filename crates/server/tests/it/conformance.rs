@@ -65,6 +65,7 @@ fn staged(path: &str, content: &str, mode: WriteMode) -> StagedUpload {
         md5: None,
         leaves: None,
         attributes: Default::default(),
+        inline_data: None,
     }
 }
 

@@ -223,7 +223,12 @@ async fn deleting_the_last_reference_never_loses_a_concurrent_upload_of_the_same
     .await;
     let meta: Arc<dyn nimbus_server::meta::MetaStore> =
         Arc::new(SqlMetaStore::connect(&s.config.database_url()).await.unwrap());
-    let blobs = Arc::new(LocalBlobStore::open(s.blob_dir()).await.unwrap());
+    // The server's store as the server opens it: small contents inline.
+    let blobs = nimbus_server::services::InlineContents::wrap(
+        Arc::new(LocalBlobStore::open(s.blob_dir()).await.unwrap()),
+        meta.clone(),
+        s.config.inline_max_bytes,
+    );
     let secrets = SecretBox::from_hex(&SecretBox::generate_hex()).unwrap();
     let sweeper = Sweeper::new(meta.clone(), BlobStores::new(blobs, meta, secrets));
     let a = s.user("gus").await;

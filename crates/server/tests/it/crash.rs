@@ -1,7 +1,7 @@
 //! The server as a real process: a 2 GiB round trip whose server RSS stays flat, and a
 //! SIGKILL in the middle of an upload. (SQLite only: these test the process, not SQL.)
 
-use crate::common::{PASSWORD, eventually, files_under};
+use crate::common::{PASSWORD, eventually, eventually_async, files_under};
 use crate::process::ServerProcess;
 use bytes::Bytes;
 use futures_util::{StreamExt, stream};
@@ -226,6 +226,17 @@ fn stored_blobs(dir: &std::path::Path) -> usize {
         .count()
 }
 
+/// Stored copies of contents: blob files plus contents kept inline in the database.
+async fn stored_copies(dir: &std::path::Path) -> usize {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let url = format!("sqlite://{}", dir.join("nimbus.db").display());
+    let mut db = sqlx::AnyConnection::connect(&url).await.unwrap();
+    let (inline,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM contents WHERE inline_data IS NOT NULL").fetch_one(&mut db).await.unwrap();
+    stored_blobs(dir) + inline as usize
+}
+
 /// SIGKILL while files are being deleted, moved (alone and as whole folders) and their
 /// content reclaimed by the sweeper, five times over: after every restart each listed
 /// file reads back with its SHA-256, the account is charged exactly its files, and once
@@ -244,9 +255,10 @@ async fn crashes_during_deletes_moves_and_sweeps_leave_a_consistent_store() {
     let mut server = ServerProcess::start(dir.path(), &env);
     let mut c = register(&server.base, "crash").await;
     // 120 files in 6 folders; every content twice (dedup), so deletes drop references
-    // both to zero and not.
+    // both to zero and not. Most are small enough to be kept inline, one in five is a blob.
     for i in 0..120u32 {
-        let body = format!("content {} ", i / 2).repeat(50 + (i as usize % 7) * 40);
+        let times = if (i / 2) % 5 == 0 { 2000 } else { 50 + (i as usize / 2 % 7) * 40 };
+        let body = format!("content {} ", i / 2).repeat(times);
         c.put(&format!("d{}/f{i}.txt", i % 6), body, &PutOptions::default()).await.unwrap();
     }
     for round in 0..5u32 {
@@ -284,9 +296,9 @@ async fn crashes_during_deletes_moves_and_sweeps_leave_a_consistent_store() {
         assert_eq!(usage.used_bytes, files.iter().map(|f| f.size).sum::<u64>(), "round {round}: charged exactly");
         let want = contents.len();
         assert!(
-            eventually(10, || stored_blobs(dir.path()) == want).await,
-            "round {round}: {} blobs for {want} distinct contents",
-            stored_blobs(dir.path())
+            eventually_async(10, || async { stored_copies(dir.path()).await == want }).await,
+            "round {round}: {} stored copies for {want} distinct contents",
+            stored_copies(dir.path()).await
         );
         c = c2;
     }

@@ -56,7 +56,8 @@ async fn multipart_conflicts_fail_rename_overwrite() {
 #[tokio::test]
 async fn a_batch_with_one_bad_part_stores_nothing() {
     crate::needs_backend!();
-    let s = TestServer::start().await;
+    // It counts blob files, so small contents stay blobs (inline ones: inline.rs).
+    let s = TestServer::start_with(|c| c.inline_max_bytes = 0).await;
     let c = s.user("carl").await;
     c.put("taken.txt", "x", &PutOptions::default()).await.unwrap();
     let parts = vec![UploadPart::bytes("fresh.txt", &b"a"[..]), UploadPart::bytes("taken.txt", &b"b"[..])];

@@ -139,7 +139,8 @@ async fn moving_a_folder_moves_everything_below_it_at_once() {
 #[tokio::test]
 async fn deleting_a_folder_trashes_everything_below_and_emptying_the_trash_frees_the_space() {
     crate::needs_backend!();
-    let s = TestServer::start().await;
+    // It counts blob files, so small contents stay blobs (inline ones: inline.rs).
+    let s = TestServer::start_with(|c| c.inline_max_bytes = 0).await;
     let c = s.user("alice").await;
     c.put("work/a.txt", "aaaa", &PutOptions::default()).await.unwrap();
     let (shared, _) = c.put("work/deep/b.txt", "bbbbbb", &PutOptions::default()).await.unwrap();

@@ -20,6 +20,7 @@ mod downloads;
 mod external;
 mod files;
 mod folders;
+mod inline;
 mod isolation;
 mod limits;
 mod links;

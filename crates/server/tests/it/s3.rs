@@ -15,7 +15,9 @@ fn pattern(n: usize, seed: u8) -> Vec<u8> {
 async fn uploads_around_the_part_size_round_trip_with_ranges() {
     crate::needs_backend!();
     let Some(s3) = S3Server::start(&["blobs"]).await else { return };
+    // It counts blob files, so small contents stay blobs (inline ones: inline.rs).
     let s = TestServer::start_with(|c| {
+        c.inline_max_bytes = 0;
         s3.configure(c, "blobs", "nimbus");
         c.sweep_interval_secs = 1;
     })

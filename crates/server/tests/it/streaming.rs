@@ -69,7 +69,8 @@ async fn a_cancelled_upload_leaves_no_file_and_no_temporary() {
 #[tokio::test]
 async fn crash_leftovers_are_removed_at_start_up() {
     crate::needs_backend!();
-    let s = TestServer::start().await;
+    // It counts blob files, so small contents stay blobs (inline ones: inline.rs).
+    let s = TestServer::start_with(|c| c.inline_max_bytes = 0).await;
     let c = s.user("carl").await;
     c.put("keep.txt", "keep me", &PutOptions::default()).await.unwrap();
     // What a crash leaves: a half-written temporary, and a durable blob whose metadata
@@ -91,7 +92,12 @@ async fn crash_leftovers_are_removed_at_start_up() {
 #[tokio::test]
 async fn an_upload_over_quota_gets_507_and_stores_nothing() {
     crate::needs_backend!();
-    let s = TestServer::start_with(|c| c.default_quota_bytes = 1000).await;
+    // It counts blob files, so small contents stay blobs (inline ones: inline.rs).
+    let s = TestServer::start_with(|c| {
+        c.default_quota_bytes = 1000;
+        c.inline_max_bytes = 0;
+    })
+    .await;
     let c = s.user("dora").await;
     c.put("a.bin", vec![1u8; 600], &PutOptions::default()).await.unwrap();
     let (status, code) = crate::common::code(c.put("b.bin", vec![2u8; 600], &PutOptions::default()).await);
@@ -155,7 +161,8 @@ async fn a_rotten_blob_is_not_served_whole() {
 #[tokio::test]
 async fn a_rotten_small_blob_is_refused_before_any_byte() {
     crate::needs_backend!();
-    let s = crate::common::TestServer::start().await;
+    // Kept as a blob file (inline contents have their own test in inline.rs).
+    let s = crate::common::TestServer::start_with(|c| c.inline_max_bytes = 0).await;
     let c = s.user("alice").await;
     let data: Vec<u8> = (0..4096u32).map(|i| (i % 251) as u8).collect();
     let (f, _) = c.put("note.bin", data.clone(), &nimbus_client::PutOptions::default()).await.unwrap();

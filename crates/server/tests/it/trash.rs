@@ -23,7 +23,12 @@ async fn paths(c: &Client) -> Vec<String> {
 #[tokio::test]
 async fn a_deleted_folder_is_restored_whole_and_can_be_deleted_for_good() {
     crate::needs_backend!();
-    let s = TestServer::start_with(|c| c.sweep_interval_secs = 1).await;
+    // It counts blob files, so small contents stay blobs (inline ones: inline.rs).
+    let s = TestServer::start_with(|c| {
+        c.sweep_interval_secs = 1;
+        c.inline_max_bytes = 0;
+    })
+    .await;
     let amy = s.user("amy").await;
     let (a, b, c) = (body(1, 3000), body(2, 4000), body(3, 5000));
     let fa = put(&amy, "trip/a.jpg", &a).await;
@@ -103,7 +108,12 @@ async fn restoring_onto_a_taken_path_is_409_and_another_path_works() {
 #[tokio::test]
 async fn deletes_from_every_front_land_in_the_trash_and_emptying_it_frees_them() {
     crate::needs_backend!();
-    let s = TestServer::start_with(|c| c.sweep_interval_secs = 1).await;
+    // It counts blob files, so small contents stay blobs (inline ones: inline.rs).
+    let s = TestServer::start_with(|c| {
+        c.sweep_interval_secs = 1;
+        c.inline_max_bytes = 0;
+    })
+    .await;
     let amy = s.user("amy").await;
     amy.create_folder("box").await.unwrap();
     for name in ["rest.txt", "fs.txt", "dav.txt", "s3.txt"] {
@@ -210,7 +220,12 @@ async fn quota_pressure_purges_oldest_versions_then_oldest_trash_before_refusing
 #[tokio::test]
 async fn deleting_an_account_purges_its_versions_and_trash_at_once() {
     crate::needs_backend!();
-    let s = TestServer::start_with(|c| c.sweep_interval_secs = 1).await;
+    // It counts blob files, so small contents stay blobs (inline ones: inline.rs).
+    let s = TestServer::start_with(|c| {
+        c.sweep_interval_secs = 1;
+        c.inline_max_bytes = 0;
+    })
+    .await;
     let amy = s.user("amy").await;
     put(&amy, "a", b"one").await;
     put(&amy, "a", b"two").await;

@@ -164,7 +164,9 @@ async fn every_front_keeps_the_replaced_content() {
 #[tokio::test]
 async fn the_per_file_limit_and_the_age_limit_trim_versions() {
     crate::needs_backend!();
+    // It counts blob files, so small contents stay blobs (inline ones: inline.rs).
     let s = TestServer::start_with(|c| {
+        c.inline_max_bytes = 0;
         c.versions_per_file = 2;
         c.version_ttl_secs = 2;
         c.sweep_interval_secs = 1;
@@ -190,7 +192,9 @@ async fn the_per_file_limit_and_the_age_limit_trim_versions() {
 #[tokio::test]
 async fn without_versions_a_replaced_content_is_gone() {
     crate::needs_backend!();
+    // It counts blob files, so small contents stay blobs (inline ones: inline.rs).
     let s = TestServer::start_with(|c| {
+        c.inline_max_bytes = 0;
         c.versions_per_file = 0;
         c.sweep_interval_secs = 1;
     })

@@ -91,7 +91,12 @@ async fn thumbnails_are_made_once_shared_by_copies_and_removed_with_their_source
         Arc::new(SqlMetaStore::connect(&s.config.database_url()).await.unwrap());
     let sha = hex::encode(Sha256::digest(&image));
     assert!(meta.thumbnail(&sha).await.unwrap().is_some());
-    let blobs = Arc::new(LocalBlobStore::open(s.blob_dir()).await.unwrap());
+    // The server's store as the server opens it: small contents inline.
+    let blobs = nimbus_server::services::InlineContents::wrap(
+        Arc::new(LocalBlobStore::open(s.blob_dir()).await.unwrap()),
+        meta.clone(),
+        s.config.inline_max_bytes,
+    );
     let secrets = SecretBox::from_hex(&SecretBox::generate_hex()).unwrap();
     let sweeper = Sweeper::new(meta.clone(), BlobStores::new(blobs, meta.clone(), secrets));
     a.delete_file(&f.id).await.unwrap();

@@ -30,6 +30,8 @@ mod external;
 mod files;
 #[path = "../it/folders.rs"]
 mod folders;
+#[path = "../it/inline.rs"]
+mod inline;
 #[path = "../it/isolation.rs"]
 mod isolation;
 #[path = "../it/links.rs"]
