@@ -150,6 +150,13 @@ struct UploadBudget {
     room: u64,
 }
 
+/// The budget of a request by `user`, as read with the caller's session at the start of
+/// this request (no second read: the commit's charge decides anyway).
+fn upload_budget(user: &crate::meta::UserRecord) -> UploadBudget {
+    let room = (user.quota_bytes - user.used_bytes - user.reserved_bytes).max(0) as u64;
+    UploadBudget { user_id: user.id.clone(), room }
+}
+
 /// One file of an upload request, staged and waiting for the commit.
 struct PendingUpload {
     path: FilePath,
@@ -172,16 +179,18 @@ impl Files {
             // Checked again in the commit; this spares reading a body that must fail.
             return Err(Error::PreconditionFailed);
         }
-        let mut budget = self.upload_budget(owner).await?;
+        let mut budget = upload_budget(&who.user);
         if let Some(id) = &req.completes_multipart {
             // The parts' bytes are reserved already; the commit gives the reservation back.
             let upload = self.meta.multipart_by_id(owner, id).await?.ok_or(Error::NotFound)?;
             budget.room += upload.reserved_bytes.max(0) as u64;
         }
-        self.refuse_declared_file(&budget, &req.path, &req.mode, req.declared_len).await?;
+        // Asked once: both the early refusal and the streaming limit need it.
+        let replaced = self.replaced_size(owner, &req.path, &req.mode).await?;
+        self.refuse_declared_file(&budget, replaced, req.declared_len)?;
         let store = self.stores.for_upload(owner).await?;
         self.ensure_disk_room(store.as_ref(), req.declared_len.unwrap_or(0)).await?;
-        let blob = self.stage_within(store, &mut budget, &req.path, &req.mode, body).await?;
+        let blob = self.stage_within(store, &mut budget, replaced, body).await?;
         let differs = |expected: &Option<String>, actual: &str| {
             expected.as_deref().is_some_and(|e| !e.eq_ignore_ascii_case(actual))
         };
@@ -211,7 +220,7 @@ impl Files {
         parts: &mut dyn PartSource,
     ) -> Result<Vec<Written>> {
         let owner = &who.user.id;
-        let mut budget = self.upload_budget(owner).await?;
+        let mut budget = upload_budget(&who.user);
         self.refuse_declared_batch(&budget, &req.mode, req.declared_len)?;
         let store = self.stores.for_upload(owner).await?;
         self.ensure_disk_room(store.as_ref(), req.declared_len.unwrap_or(0)).await?;
@@ -225,7 +234,8 @@ impl Files {
                 // The commit would refuse it; say so before reading this part or the rest.
                 return Err(Error::PathExists);
             }
-            let blob = self.stage_within(store.clone(), &mut budget, &part.path, &req.mode, part.body).await?;
+            let replaced = self.replaced_size(owner, &part.path, &req.mode).await?;
+            let blob = self.stage_within(store.clone(), &mut budget, replaced, part.body).await?;
             let content_type = part.content_type.unwrap_or_else(|| guess_type(&part.path));
             let mode = req.mode.clone();
             let modified_at = part.modified_at;
@@ -237,12 +247,6 @@ impl Files {
         }
         let committed = self.commit(owner, pending, None).await?;
         Ok(committed.into_iter().map(|c| Written { file: c.file, created: c.created }).collect())
-    }
-
-    async fn upload_budget(&self, user_id: &str) -> Result<UploadBudget> {
-        let user = self.meta.user_by_id(user_id).await?.ok_or(Error::Unauthorized)?;
-        let room = (user.quota_bytes - user.used_bytes - user.reserved_bytes).max(0) as u64;
-        Ok(UploadBudget { user_id: user_id.to_string(), room })
     }
 
     /// The size of the file an upload to `path` in `mode` would replace (it is given
@@ -259,19 +263,13 @@ impl Files {
 
     /// Refuses a single-file upload from its declared length, before the body is read:
     /// 413 past the size limit, 507 past what the quota leaves.
-    async fn refuse_declared_file(
-        &self,
-        budget: &UploadBudget,
-        path: &FilePath,
-        mode: &WriteMode,
-        declared: Option<u64>,
-    ) -> Result<()> {
+    fn refuse_declared_file(&self, budget: &UploadBudget, replaced: u64, declared: Option<u64>) -> Result<()> {
         let Some(n) = declared else { return Ok(()) };
         let limit = self.settings.max_upload_bytes;
         if n > limit {
             return Err(Error::PayloadTooLarge { limit });
         }
-        if n > budget.room + self.replaced_size(&budget.user_id, path, mode).await? {
+        if n > budget.room + replaced {
             return Err(Error::QuotaExceeded);
         }
         Ok(())
@@ -285,20 +283,18 @@ impl Files {
         if *mode != WriteMode::Overwrite && too_big { Err(Error::QuotaExceeded) } else { Ok(()) }
     }
 
-    /// Stages one file of a request to `path` in `mode`, within what the budget leaves
-    /// (plus what it replaces), and spends the budget by what it adds.
+    /// Stages one file of a request within what the budget leaves plus `replaced` (the
+    /// size of the file it replaces), and spends the budget by what it adds.
     async fn stage_within<S>(
         &self,
         store: Arc<dyn BlobStore>,
         budget: &mut UploadBudget,
-        path: &FilePath,
-        mode: &WriteMode,
+        replaced: u64,
         body: S,
     ) -> Result<StagedBlob>
     where
         S: Stream<Item = Result<Bytes>> + Send,
     {
-        let replaced = self.replaced_size(&budget.user_id, path, mode).await?;
         let blob = self.stage(store, body, &budget.user_id, budget.room + replaced, Inline::Allowed).await?;
         budget.room = budget.room.saturating_sub(blob.digest.size.saturating_sub(replaced));
         Ok(blob)
