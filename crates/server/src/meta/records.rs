@@ -28,6 +28,9 @@ pub struct UserRecord {
     /// Bytes of their files' earlier versions, and of their trash (see `meta::quota`).
     pub versions_bytes: i64,
     pub trash_bytes: i64,
+    /// Whether they keep their files in their own bucket (read with the user, so an
+    /// upload need not ask again when they do not).
+    pub has_own_storage: bool,
 }
 
 pub struct NewUser {

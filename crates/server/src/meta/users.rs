@@ -13,7 +13,8 @@ macro_rules! user_columns {
         "u.id, u.username, u.email, u.first_name, u.last_name, u.password_hash, \
          u.is_admin, u.disabled, u.quota_bytes, u.used_bytes, u.file_count, u.created_at, \
          u.uploaded_bytes, u.downloaded_bytes, u.active_seconds, u.avatar_updated_at, u.reserved_bytes, \
-         u.versions_bytes, u.trash_bytes"
+         u.versions_bytes, u.trash_bytes, \
+         (SELECT COUNT(*) FROM user_storage own WHERE own.user_id = u.id) AS own_storage"
     };
 }
 
@@ -45,6 +46,7 @@ pub(super) fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
         reserved_bytes: get_i64(row, "reserved_bytes")?,
         versions_bytes: get_i64(row, "versions_bytes")?,
         trash_bytes: get_i64(row, "trash_bytes")?,
+        has_own_storage: get_flag(row, "own_storage")?,
     })
 }
 

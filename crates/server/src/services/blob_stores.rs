@@ -4,7 +4,7 @@
 use super::secrets::SecretBox;
 use crate::blob::{BlobStore, S3BlobStore, S3Location};
 use crate::error::{Error, Result};
-use crate::meta::{MetaStore, StorageRecord};
+use crate::meta::{MetaStore, StorageRecord, UserRecord};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -61,9 +61,13 @@ impl BlobStores {
         Ok(store)
     }
 
-    /// Where a new upload of `user_id` goes: their own bucket if they set one.
-    pub async fn for_upload(&self, user_id: &str) -> Result<Arc<dyn BlobStore>> {
-        match self.meta.user_storage(user_id).await? {
+    /// Where a new upload of `user` goes: their own bucket if they set one (their
+    /// record, read with this request's session, says whether to look).
+    pub async fn for_upload(&self, user: &UserRecord) -> Result<Arc<dyn BlobStore>> {
+        if !user.has_own_storage {
+            return Ok(self.default.clone());
+        }
+        match self.meta.user_storage(&user.id).await? {
             Some(s) => self.by_name(&s.store_name()).await,
             None => Ok(self.default.clone()),
         }

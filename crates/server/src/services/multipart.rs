@@ -83,7 +83,7 @@ impl Files {
         if declared_len.is_some_and(|n| n > room) {
             return Err(Error::QuotaExceeded);
         }
-        let store = self.stores.for_upload(owner).await?;
+        let store = self.stores.for_upload(&who.user).await?;
         self.ensure_disk_room(store.as_ref(), declared_len.unwrap_or(0)).await?;
         let blob = self.stage(store, body, owner, room, Inline::Never).await?;
         if blob.digest.md5.is_empty() {

@@ -188,7 +188,7 @@ impl Files {
         // Asked once: both the early refusal and the streaming limit need it.
         let replaced = self.replaced_size(owner, &req.path, &req.mode).await?;
         self.refuse_declared_file(&budget, replaced, req.declared_len)?;
-        let store = self.stores.for_upload(owner).await?;
+        let store = self.stores.for_upload(&who.user).await?;
         self.ensure_disk_room(store.as_ref(), req.declared_len.unwrap_or(0)).await?;
         let blob = self.stage_within(store, &mut budget, replaced, body).await?;
         let differs = |expected: &Option<String>, actual: &str| {
@@ -222,7 +222,7 @@ impl Files {
         let owner = &who.user.id;
         let mut budget = upload_budget(&who.user);
         self.refuse_declared_batch(&budget, &req.mode, req.declared_len)?;
-        let store = self.stores.for_upload(owner).await?;
+        let store = self.stores.for_upload(&who.user).await?;
         self.ensure_disk_room(store.as_ref(), req.declared_len.unwrap_or(0)).await?;
         let mut pending = Vec::new();
         while let Some(part) = parts.next_part().await? {

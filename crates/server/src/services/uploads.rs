@@ -102,7 +102,7 @@ impl Files {
         {
             return Err(Error::PreconditionFailed);
         }
-        let store = self.stores.for_upload(&who.user.id).await?;
+        let store = self.stores.for_upload(&who.user).await?;
         self.ensure_disk_room(store.as_ref(), req.length.unwrap_or(0)).await?;
         let now = Timestamp::now();
         let length = req.length.map(|n| n as i64);
