@@ -98,6 +98,19 @@ macro_rules! select_file {
     };
 }
 
+/// `select_file!` with the bytes of an inline content, for single-file lookups (never
+/// listings, where they would be read for every row).
+macro_rules! select_file_with_inline_bytes {
+    ($rest:literal) => {
+        concat!(
+            "SELECT ",
+            file_columns!(),
+            ", c.inline_data FROM files f JOIN contents c ON c.id = f.content_id JOIN users u ON u.id = f.owner_id ",
+            $rest
+        )
+    };
+}
+
 /// `select_file!` for listings in path order: `CROSS JOIN` makes SQLite read `files`
 /// first, through its path index, so `LIMIT` stops after a page. With statistics
 /// (STAT4) SQLite otherwise may start from `users` and sort the whole folder (a
@@ -673,12 +686,13 @@ impl FileMeta for SqlMetaStore {
     }
 
     async fn file_by_id(&self, id: &str) -> Result<Option<FileRecord>> {
-        let row = sqlx::query(select_file!("WHERE f.id = $1")).bind(id).fetch_optional(&self.pool).await?;
+        let row =
+            sqlx::query(select_file_with_inline_bytes!("WHERE f.id = $1")).bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(from_row::<FileRecord>).transpose()
     }
 
     async fn file_by_path(&self, owner: &str, path: &str) -> Result<Option<FileRecord>> {
-        let row = sqlx::query(select_file!("WHERE f.owner_id = $1 AND f.path = $2"))
+        let row = sqlx::query(select_file_with_inline_bytes!("WHERE f.owner_id = $1 AND f.path = $2"))
             .bind(owner)
             .bind(path)
             .fetch_optional(&self.pool)

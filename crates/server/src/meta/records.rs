@@ -189,6 +189,11 @@ pub struct FileRecord {
     pub user_metadata: Option<String>,
     /// When a read or the scrub found the stored bytes damaged; `None` while intact.
     pub damaged_at: Option<Timestamp>,
+    /// The bytes of a content kept inline, read with the file by the single-file
+    /// lookups (`file_by_id`, `file_by_path`) so a small download needs no second
+    /// query; `None` from listings and for contents kept as blobs.
+    #[sqlx(default)]
+    pub inline_data: Option<Vec<u8>>,
 }
 
 impl FileRecord {
