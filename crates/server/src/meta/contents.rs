@@ -48,15 +48,49 @@ pub trait ContentMeta {
     async fn put_thumbnail(&self, sha256: &str, thumb: &ThumbnailRecord, now: Timestamp) -> Result<()>;
 }
 
+// The background jobs' queries. The CAR indexer runs its query after every upload
+// batch, the others in rounds: each reads a partial or expression index (migration
+// 0012 and 0023), never the whole table, whatever the number of contents.
+const CONTENTS_MISSING_CAR: &str = "SELECT id, store, blob_key, cid, size FROM contents WHERE car_cid IS NULL AND cid IS NOT NULL AND refcount > 0 \
+     LIMIT $1";
+const CONTENTS_TO_SCRUB: &str = "SELECT id, store, blob_key, sha256, size FROM contents \
+     WHERE refcount > 0 AND damaged_at IS NULL AND (scrubbed_at IS NULL OR scrubbed_at < $1) \
+     ORDER BY COALESCE(scrubbed_at, 0), id LIMIT $2";
+const CONTENTS_MISSING_MD5: &str = "SELECT id, store, blob_key, sha256, size FROM contents \
+     WHERE md5 IS NULL AND refcount > 0 AND damaged_at IS NULL ORDER BY created_at LIMIT $1";
+
+impl SqlMetaStore {
+    /// The plans of the background jobs' queries (name, plan), as the conformance suite
+    /// checks them. On PostgreSQL sequential scans are turned off for the look, as a
+    /// small table would get one anyway.
+    pub async fn explain_content_jobs(&self) -> Result<Vec<(&'static str, String)>> {
+        let postgres = self.backend == super::sql::Backend::Postgres;
+        let mut tx = self.pool.begin().await?;
+        if postgres {
+            sqlx::query("SET LOCAL enable_seqscan = off").execute(&mut *tx).await?;
+        }
+        let mut plans = Vec::new();
+        for (name, sql) in [
+            ("missing CAR", CONTENTS_MISSING_CAR.replace("$1", "100")),
+            ("to scrub", CONTENTS_TO_SCRUB.replace("$2", "100").replace("$1", "1000")),
+            ("missing MD5", CONTENTS_MISSING_MD5.replace("$1", "100")),
+        ] {
+            let explain = if postgres { format!("EXPLAIN {sql}") } else { format!("EXPLAIN QUERY PLAN {sql}") };
+            let rows = sqlx::query(sqlx::AssertSqlSafe(explain)).fetch_all(&mut *tx).await?;
+            let column = if postgres { 0 } else { 3 };
+            let lines: Result<Vec<String>> =
+                rows.iter().map(|r| Ok(sqlx::Row::try_get::<String, _>(r, column)?)).collect();
+            plans.push((name, lines?.join("\n")));
+        }
+        tx.rollback().await?;
+        Ok(plans)
+    }
+}
+
 #[async_trait]
 impl ContentMeta for SqlMetaStore {
     async fn contents_missing_car(&self, limit: u32) -> Result<Vec<CarJob>> {
-        let rows = sqlx::query(
-            "SELECT id, store, blob_key, cid, size FROM contents WHERE car_cid IS NULL AND cid IS NOT NULL AND refcount > 0 LIMIT $1",
-        )
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(CONTENTS_MISSING_CAR).bind(i64::from(limit)).fetch_all(&self.pool).await?;
         rows.iter().map(from_row).collect()
     }
 
@@ -124,15 +158,7 @@ impl ContentMeta for SqlMetaStore {
     }
 
     async fn contents_to_scrub(&self, before: Timestamp, limit: u32) -> Result<Vec<ScrubJob>> {
-        let rows = sqlx::query(
-            "SELECT id, store, blob_key, sha256, size FROM contents \
-             WHERE refcount > 0 AND damaged_at IS NULL AND (scrubbed_at IS NULL OR scrubbed_at < $1) \
-             ORDER BY COALESCE(scrubbed_at, 0), id LIMIT $2",
-        )
-        .bind(before.0)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(CONTENTS_TO_SCRUB).bind(before.0).bind(i64::from(limit)).fetch_all(&self.pool).await?;
         rows.iter().map(from_row).collect()
     }
 
@@ -158,14 +184,7 @@ impl ContentMeta for SqlMetaStore {
     }
 
     async fn contents_missing_md5(&self, limit: u32) -> Result<Vec<Md5Job>> {
-        let rows = sqlx::query(
-            "SELECT id, store, blob_key, sha256, size FROM contents WHERE md5 IS NULL AND refcount > 0 \
-             AND damaged_at IS NULL \
-             ORDER BY created_at LIMIT $1",
-        )
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(CONTENTS_MISSING_MD5).bind(i64::from(limit)).fetch_all(&self.pool).await?;
         rows.iter().map(from_row).collect()
     }
 

@@ -29,6 +29,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (20, "versions_trash", include_str!("../../migrations/sqlite/0020_versions_trash.sql")),
     (21, "trash_keeps_sharing", include_str!("../../migrations/sqlite/0021_trash_keeps_sharing.sql")),
     (22, "inline_contents", include_str!("../../migrations/sqlite/0022_inline_contents.sql")),
+    (23, "content_job_indexes", include_str!("../../migrations/sqlite/0023_content_job_indexes.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -53,6 +54,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (20, "versions_trash", include_str!("../../migrations/postgres/0020_versions_trash.sql")),
     (21, "trash_keeps_sharing", include_str!("../../migrations/postgres/0021_trash_keeps_sharing.sql")),
     (22, "inline_contents", include_str!("../../migrations/postgres/0022_inline_contents.sql")),
+    (23, "content_job_indexes", include_str!("../../migrations/postgres/0023_content_job_indexes.sql")),
 ];
 
 pub async fn run(pool: &AnyPool, backend: Backend) -> anyhow::Result<()> {

@@ -271,3 +271,34 @@ async fn a_big_folders_first_page_is_read_in_index_order() {
         }
     }
 }
+
+/// The background jobs (CAR indexer, scrub, MD5 filler) find their work through an
+/// index, not by reading every content: with many contents all done, the CAR indexer's
+/// query after each upload would otherwise read the whole table.
+#[tokio::test]
+async fn the_background_jobs_queries_read_an_index_not_every_content() {
+    crate::needs_backend!();
+    let (m, _pg, _dir) = sql_store().await;
+    let owner = user(&m, "alice", i64::MAX).await;
+    for batch in 0..10 {
+        let ups =
+            (0..500).map(|i| staged(&format!("d/f-{batch}-{i}"), &format!("{batch}/{i}"), WriteMode::Fail)).collect();
+        m.commit_uploads(&owner, ups).await.unwrap();
+    }
+    m.analyze().await.unwrap();
+    for (name, plan) in m.explain_content_jobs().await.unwrap() {
+        println!("{name}:\n{plan}");
+        match crate::BACKEND {
+            Backend::Sqlite => {
+                assert!(
+                    plan.contains("USING INDEX contents_") || plan.contains("USING COVERING INDEX contents_"),
+                    "{name}: {plan}"
+                );
+                assert!(!plan.contains("TEMP B-TREE"), "{name}: {plan}");
+            }
+            Backend::Postgres => {
+                assert!(!plan.contains("Seq Scan") && !plan.contains("Sort"), "{name}: {plan}");
+            }
+        }
+    }
+}
