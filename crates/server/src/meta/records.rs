@@ -193,7 +193,19 @@ pub struct FileRecord {
     /// lookups (`file_by_id`, `file_by_path`) so a small download needs no second
     /// query; `None` from listings and for contents kept as blobs.
     #[sqlx(default)]
-    pub inline_data: Option<Vec<u8>>,
+    pub inline_data: Option<InlineBytes>,
+}
+
+/// A file's bytes as read with its record: kept out of `Debug` output (a logged record
+/// must never carry a user's content), shown as their length only.
+#[derive(Clone, sqlx::Type)]
+#[sqlx(transparent)]
+pub struct InlineBytes(pub Vec<u8>);
+
+impl std::fmt::Debug for InlineBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<{} bytes>", self.0.len())
+    }
 }
 
 impl FileRecord {
@@ -638,5 +650,16 @@ pub struct Retention {
 impl Default for Retention {
     fn default() -> Self {
         Retention { versions_per_file: 50, trash: true }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::InlineBytes;
+
+    #[test]
+    fn a_files_bytes_never_show_in_debug_output() {
+        let shown = format!("{:?}", Some(InlineBytes(b"my bank PIN is 1234".to_vec())));
+        assert_eq!(shown, "Some(<19 bytes>)");
     }
 }

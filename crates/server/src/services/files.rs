@@ -357,7 +357,7 @@ impl Files {
         } else if let Some(data) = inline {
             // Read with the file: checked whole, then the range cut from it.
             let checked = super::verify::checked_whole(
-                bytes::Bytes::from(data),
+                bytes::Bytes::from(data.0),
                 &file.sha256,
                 &file.id,
                 &*self.meta,
