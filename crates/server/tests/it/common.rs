@@ -103,6 +103,23 @@ impl TestServer {
         self.anon.login(name, PASSWORD).await.expect("login").0
     }
 
+    /// Runs `nimbus admin <args>` against this server's data dir and database, as an
+    /// operator would from the shell: whether it succeeded, and its stdout and stderr.
+    pub fn admin(&self, args: &[&str]) -> (bool, String) {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_nimbus"))
+            .args(["admin", "--data-dir"])
+            .arg(self.data_dir())
+            .arg("--database-url")
+            .arg(self.config.database_url())
+            .args(args)
+            .env("RUST_LOG", "error")
+            .env_remove("NIMBUS_CONFIG")
+            .output()
+            .unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        (out.status.success(), text)
+    }
+
     /// Sends raw bytes as one HTTP/1.1 request and returns the status code and the
     /// whole response text.
     pub async fn raw(&self, request: &str) -> (u16, String) {

@@ -227,18 +227,8 @@ async fn a_rotten_inline_content_is_refused_found_by_the_scrub_and_healed() {
     let ranged = c.request(Method::GET, "/api/v1/fs/note.bin").header("range", "bytes=0-9").send().await.unwrap();
     assert_eq!(ranged.status(), 409, "no range of it either");
 
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nimbus"))
-        .args(["admin", "--data-dir"])
-        .arg(s.data_dir())
-        .arg("--database-url")
-        .arg(s.config.database_url())
-        .arg("scrub")
-        .env("RUST_LOG", "error")
-        .env_remove("NIMBUS_CONFIG")
-        .output()
-        .unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "{text}");
+    let (ok, text) = s.admin(&["scrub"]);
+    assert!(ok, "{text}");
     assert!(text.contains("1 newly damaged"), "{text}");
     assert!(text.contains("damaged: alice/photos/thumb.bin"), "{text}");
     assert!(c.file(&g.id).await.unwrap().damaged);

@@ -85,17 +85,8 @@ async fn closed_registration_admits_only_the_first_account_and_the_operator() {
     assert_eq!(status, 403);
     assert!(body.contains("closed"), "{body}");
     // The operator still creates accounts from the shell.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nimbus"))
-        .args(["admin", "--data-dir"])
-        .arg(s.data_dir())
-        .arg("--database-url")
-        .arg(s.config.database_url())
-        .args(["create-user", "--username", "amy", "--password", PASSWORD])
-        .env("RUST_LOG", "error")
-        .env_remove("NIMBUS_CONFIG")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (ok, text) = s.admin(&["create-user", "--username", "amy", "--password", PASSWORD]);
+    assert!(ok, "{text}");
     s.anon.login("amy", PASSWORD).await.expect("amy signs in");
 }
 

@@ -246,18 +246,8 @@ async fn the_scrub_finds_a_rotten_blob_before_anyone_reads_it() {
     stored[123_456] ^= 0x80;
     std::fs::write(&blob, &stored).unwrap();
 
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nimbus"))
-        .args(["admin", "--data-dir"])
-        .arg(s.data_dir())
-        .arg("--database-url")
-        .arg(s.config.database_url())
-        .arg("scrub")
-        .env("RUST_LOG", "error")
-        .env_remove("NIMBUS_CONFIG")
-        .output()
-        .unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "{text}");
+    let (ok, text) = s.admin(&["scrub"]);
+    assert!(ok, "{text}");
     assert!(text.contains("checked 2 contents") && text.contains("1 newly damaged"), "{text}");
     assert!(text.contains("damaged: alice/photos/rotten.bin"), "{text}");
     assert!(c.file(&rotten.id).await.unwrap().damaged);
